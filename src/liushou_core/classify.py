@@ -78,6 +78,7 @@ class Category(StrEnum):
 
 
 _ORDER = {c: i for i, c in enumerate(Category)}
+_UNKNOWN_PLACE = N_("an unrecorded place")
 
 # --------------------------------------------------------------------------- dates
 
@@ -317,7 +318,11 @@ def classify(
                 Message(
                     "LB_PARENT_AWAY",
                     N_("The {parent} has been working away in {place} since {since}."),
-                    {"parent": r.value, "place": p.place or "?", "since": p.start.isoformat()},
+                    {
+                        "parent": r.value,
+                        "place": p.place or _UNKNOWN_PLACE,
+                        "since": p.start.isoformat(),
+                    },
                 )
             )
         if len(away_roles) == 2:
@@ -362,7 +367,7 @@ def classify(
                     "Registered in {place}, outside the county of residence, "
                     "and living with the {parent}."
                 ),
-                {"place": child.hukou.place or "?", "parent": at_home[0].value},
+                {"place": child.hukou.place or _UNKNOWN_PLACE, "parent": at_home[0].value},
             )
         )
 

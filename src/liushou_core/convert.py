@@ -18,6 +18,7 @@ hooks to any converter, :func:`make_converter` builds a fresh one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from typing import Any, TypeVar, get_args, get_origin
 import attrs
 import cattrs
 
+from liushou_core._fastpath import is_model, make_structure_fn
 from liushou_core.errors import InvalidRecord
 from liushou_core.i18n import N_, Message
 from liushou_core.validate import FieldProblem
@@ -42,10 +44,14 @@ def _problem(code: str, text: str, **params: str | int) -> FieldProblem:
     return FieldProblem(Message(code, text, params))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _structure_date(value: Any, _: type) -> dt.date:
     if type(value) is dt.date:
         return value
-    if isinstance(value, str) and len(value) == 10:
+    # fromisoformat alone would also take "2024-W09-5" and "20240301  ".
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -107,6 +113,24 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     raise _problem("BAD_AMOUNT", N_("not an amount (a number written as text)"))
 
 
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_structurer(tp: Any, c: cattrs.Converter) -> Any:
+    # cattrs' own hook iterates anything: "abc" would become ("a", "b", "c").
+    item = get_args(tp)[0]
+    handler = c.get_structure_hook(item)
+
+    def structure_tuple(value: Any, _: type) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _problem("EXPECTED_LIST", N_("expected a list"))
+        return tuple(handler(v, item) for v in value)
+
+    return structure_tuple
+
+
 @cache
 def _enum_structurer(cls: type[Enum]) -> Any:
     by_value = {m.value: m for m in cls}
@@ -140,6 +164,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     c.register_structure_hook(str, _structure_str)
     c.register_unstructure_hook(str, _unstructure_str)
     c.register_structure_hook(Decimal, _structure_decimal)
+    c.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_structurer)
     c.register_unstructure_hook(Decimal, str)
     c.register_structure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, Enum), _enum_structurer
@@ -148,6 +173,7 @@ def configure_converter(c: cattrs.Converter) -> None:
         lambda t: isinstance(t, type) and issubclass(t, Enum), lambda _: _enum_value
     )
     c.register_unstructure_hook(Message, _unstructure_message)
+    c.register_structure_hook_factory(is_model, lambda t: make_structure_fn(t, c))
 
 
 def make_converter() -> cattrs.Converter:

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
+from unicodedata import is_normalized as _is_normalized
 
 from stdnum import exceptions as _stdnum_exc
 from stdnum.cn import ric
@@ -29,6 +30,7 @@ __all__ = [
     "FieldProblem",
     "Phone",
     "ResidentId",
+    "StudentNumber",
     "digits",
     "name",
     "optional_name",
@@ -71,6 +73,16 @@ class Phone(str):
         return repr(mask_phone(self))
 
 
+class StudentNumber(str):
+    """A validated national student number. Its ``repr`` is masked (a ``G`` number
+    holds the pupil's ID number)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(self[:1] + mask_id(self[1:]))
+
+
 def digits(value: str) -> str:
     """NFKC-normalise ``value`` (full-width digits become ASCII) and strip it."""
     if value.isascii():
@@ -90,19 +102,31 @@ def _require_str(value: Any) -> str:
 def _area_known(area: str, year: int) -> bool:
     try:
         ric.get_birth_place(f"{area}{year:04d}01010000")
-    except _stdnum_exc.ValidationError:
+    except (_stdnum_exc.ValidationError, KeyError):
+        # stdnum raises KeyError('county') when the province is known but the
+        # county is not (110001, 430199, ...): unknown all the same.
         return False
     return True
+
+
+@lru_cache(maxsize=65536)
+def _birth(yyyymmdd: str) -> _dt.date | None:
+    try:
+        return _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return None
 
 
 def resident_id(value: Any) -> ResidentId:
     """Validate and normalise a resident ID number (checksum, birth date, area code)."""
     if type(value) is ResidentId:
         return value
-    raw = _require_str(value)
-    n = digits(raw).upper()
-    if len(n) != 18 or not n[:17].isdigit():
-        n = ric.compact(n)
+    if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit():
+        n = value.upper()
+    else:
+        n = digits(_require_str(value)).upper()
+        if len(n) != 18 or not n.isascii() or not n[:17].isdigit():
+            n = ric.compact(n)
     if len(n) != 18:
         raise FieldProblem(
             Message(
@@ -111,7 +135,7 @@ def resident_id(value: Any) -> ResidentId:
                 {"count": len(n)},
             )
         )
-    if not (n[:17].isdigit() and n[:17].isascii()) or not (n[17].isdigit() or n[17] == "X"):
+    if not (n.isascii() and n[:17].isdigit()) or not (n[17].isdigit() or n[17] == "X"):
         raise FieldProblem(
             Message(
                 "ID_FORMAT",
@@ -126,18 +150,17 @@ def resident_id(value: Any) -> ResidentId:
                 {"id": mask_id(n)},
             )
         )
-    try:
-        year = int(n[6:10])
-        _dt.date(year, int(n[10:12]), int(n[12:14]))
-    except ValueError:
+    birth = _birth(n[6:14])
+    if birth is None:
         raise FieldProblem(
             Message(
                 "ID_BIRTH_DATE",
                 N_("resident ID number {id} holds no valid birth date"),
                 {"id": mask_id(n)},
             )
-        ) from None
-    if not _area_known(n[:6], year):
+        )
+    year = birth.year
+    if not _area_known(n[:6], year):  # cached per (area, year)
         raise FieldProblem(
             Message(
                 "ID_AREA",
@@ -157,7 +180,10 @@ def optional_resident_id(value: Any) -> ResidentId | None:
 
 def resident_id_birth_date(number: str) -> _dt.date:
     """The birth date a valid resident ID number carries."""
-    return _dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    birth = _birth(number[6:14])
+    if birth is None:
+        raise ValueError(f"no valid birth date in {mask_id(number)}")
+    return birth
 
 
 def resident_id_is_male(number: str) -> bool:
@@ -178,8 +204,17 @@ def phone(value: Any) -> Phone:
     """
     if type(value) is Phone:
         return value
+    if (
+        type(value) is str
+        and len(value) == 11
+        and value.isascii()
+        and value.isdigit()
+        and value[0] == "1"
+        and value[1] in "3456789"
+    ):
+        return Phone(value)
     raw = digits(_require_str(value))
-    if len(raw) == 11 and raw.isdigit() and _MOBILE.fullmatch(raw):
+    if len(raw) == 11 and raw.isascii() and raw.isdigit() and _MOBILE.fullmatch(raw):
         return Phone(raw)
     n = _PHONE_SEP.sub("", raw)
     if n.startswith("+86"):
@@ -210,10 +245,11 @@ def optional_phone(value: Any) -> Phone | None:
 
 def text(value: Any) -> str:
     """Free text: NFC-normalised and stripped (may be empty)."""
-    s = _require_str(value)
-    if not s.isascii() and not unicodedata.is_normalized("NFC", s):
-        s = unicodedata.normalize("NFC", s)
-    return s.strip()
+    if type(value) is not str:
+        value = _require_str(value)
+    if value.isascii() or _is_normalized("NFC", value):
+        return value.strip()
+    return unicodedata.normalize("NFC", value).strip()
 
 
 def name(value: Any) -> str:
@@ -233,18 +269,26 @@ def optional_name(value: Any) -> str | None:
     return name(value)
 
 
-def student_number(value: Any) -> str:
+def student_number(value: Any) -> StudentNumber:
     """A national student number (学籍号): ``G`` + a valid ID number, or ``L``/``J`` + 18.
 
     ``G`` marks a formal number built on the pupil's ID number (checked in
     full); ``L`` a temporary one and ``J`` one made where no usable ID exists
     (18 characters, digits and a final digit or X).
     """
+    if type(value) is StudentNumber:
+        return value
     s = digits(_require_str(value)).upper()
     if len(s) == 19 and s[0] == "G":
-        return "G" + resident_id(s[1:])
-    if len(s) == 19 and s[0] in "LJ" and s[1:18].isdigit() and (s[18].isdigit() or s[18] == "X"):
-        return s
+        return StudentNumber("G" + resident_id(s[1:]))
+    if (
+        len(s) == 19
+        and s.isascii()
+        and s[0] in "LJ"
+        and s[1:18].isdigit()
+        and (s[18].isdigit() or s[18] == "X")
+    ):
+        return StudentNumber(s)
     raise FieldProblem(
         Message(
             "STUDENT_NUMBER",
@@ -253,7 +297,7 @@ def student_number(value: Any) -> str:
     )
 
 
-def optional_student_number(value: Any) -> str | None:
+def optional_student_number(value: Any) -> StudentNumber | None:
     """Like :func:`student_number`, but ``None`` and blank text mean no number."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
