@@ -245,11 +245,10 @@ def optional_phone(value: Any) -> Phone | None:
 
 def text(value: Any) -> str:
     """Free text: NFC-normalised and stripped (may be empty)."""
-    if type(value) is not str:
-        value = _require_str(value)
-    if value.isascii() or _is_normalized("NFC", value):
-        return value.strip()
-    return unicodedata.normalize("NFC", value).strip()
+    s: str = value if type(value) is str else _require_str(value)
+    if s.isascii() or _is_normalized("NFC", s):
+        return s.strip()
+    return unicodedata.normalize("NFC", s).strip()
 
 
 def name(value: Any) -> str:

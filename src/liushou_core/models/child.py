@@ -231,8 +231,8 @@ class Parent:
 class Guardian:
     """The adult who actually cares for the child (often a grandparent).
 
-    ``entrusted`` is true for a carer the parents entrusted (委托监护人), false for
-    a parent acting as guardian. ``capacity`` is the survey's care assessment;
+    ``entrusted`` is true for a carer the parents entrusted (委托监护人): anyone
+    who is not a parent; false for a parent acting as guardian. ``capacity`` is the survey's care assessment;
     ``disqualifications`` records grounds of art. 22 that bar an entrusted carer.
     """
 
