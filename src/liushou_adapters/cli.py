@@ -1,0 +1,578 @@
+"""The ``liushou`` command.
+
+Global options choose the store (``--store URL``, or ``LIUSHOU_STORE``), the
+language (``--lang zh|en``) and the day the rules look at (``--on``, default
+today: the only place liushou reads the clock). Exit status: 0 on success,
+1 when checks find errors, 2 on bad input, with a one-line message naming what
+to fix.
+
+Names may be shown in the local terminal; resident ID and phone numbers are
+always masked, and files written for sharing carry neither.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+import attrs
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from liushou_adapters.storage import open_store, redact_url
+from liushou_core.classify import Category, Classification, Survey, survey
+from liushou_core.errors import LiushouError, NotFound
+from liushou_core.masking import mask_id, mask_text
+from liushou_core.models import (
+    Child,
+    Household,
+    School,
+    SchoolClass,
+    Teacher,
+    Volunteer,
+    label,
+)
+from liushou_core.ports import Store, UnitOfWork
+
+__all__ = ["BadInput", "Settings", "cli", "main"]
+
+DEFAULT_STORE: Final = "sqlite:///liushou.db"
+#: The actor recorded in the audit trail for the demo's writes.
+DEMO_ACTOR: Final = "liushou demo"
+
+# The command's own words, in both languages (the rules' messages come from the
+# catalogue through Message.render).
+_UI: Final[dict[str, tuple[str, str]]] = {
+    "title": ("{school}：全校学生 {total} 人，分类日期 {on}", "{school}: {total} pupils, on {on}"),
+    "title_county": (
+        "{schools} 所学校：学生 {total} 人，分类日期 {on}",
+        "{schools} schools: {total} pupils, on {on}",
+    ),
+    "by_category": ("按类别统计", "By category"),
+    "by_class": ("按班级统计", "By class"),
+    "by_school": ("按学校统计", "By school"),
+    "examples": ("示例（姓名仅在本机显示，证件号已遮蔽）", "Examples (names shown locally only)"),
+    "category": ("类别", "Category"),
+    "count": ("人数", "Pupils"),
+    "share": ("占比", "Share"),
+    "class": ("班级", "Class"),
+    "school": ("学校", "School"),
+    "pupils": ("学生数", "Pupils"),
+    "pupil": ("学生", "Pupil"),
+    "reasons": ("原因", "Reasons"),
+    "note_multi": (
+        "注：一名学生可同时属于多个类别（如既是留守儿童又是困境儿童）。",
+        "A pupil may count in several categories (left-behind and in difficulty).",
+    ),
+    "stored": (
+        "存储 {url}：新增 {added} 条记录，更新 {updated} 条，删除 {deleted} 条，{unchanged} 条未变",
+        "Store {url}: {added} records added, {updated} updated, {deleted} deleted, "
+        "{unchanged} unchanged",
+    ),
+    "unchanged": (
+        "存储 {url} 中已有这 {n} 所学校的同样数据，未重复写入",
+        "Store {url} already holds the same data of the {n} school(s): nothing written",
+    ),
+    "wrote": ("已写出 {path}（不含证件号和电话号码）", "Wrote {path} (no ID or phone numbers)"),
+    "generating": ("生成并写入", "Generating and storing"),
+    "reading": ("读取并分类", "Reading and classifying"),
+    "no_class": ("（未分班）", "(no class)"),
+    "total": ("合计", "Total"),
+    "more": ("……另有 {n} 所学校", "... {n} more schools"),
+}
+
+
+def _t(key: str, lang: str, **params: object) -> str:
+    zh, en = _UI[key]
+    return (zh if lang == "zh" else en).format(**params)
+
+
+class BadInput(click.ClickException):
+    """Bad input: exit status 2 and a one-line message naming what to fix."""
+
+    exit_code = 2
+
+
+@attrs.frozen
+class Settings:
+    """The global options, shared by every subcommand."""
+
+    store_url: str
+    lang: str
+    on: dt.date
+
+    def open_store(self) -> Store:
+        """Open the store, turning a bad URL or an unusable file into :class:`BadInput`."""
+        try:
+            return open_store(self.store_url)
+        except (LiushouError, ValueError) as exc:
+            raise BadInput(f"--store: {exc}") from None
+        except sqlite3.Error as exc:
+            url = redact_url(self.store_url)
+            raise BadInput(f"--store {url}: cannot open the database ({exc})") from None
+
+
+if TYPE_CHECKING:
+    from liushou_core.synth import SyntheticSchool
+
+if TYPE_CHECKING:  # click >= 8.4 makes ParamType generic; older ones cannot subscript it
+    _DateParam = click.ParamType[dt.date]
+else:
+    _DateParam = click.ParamType
+
+
+class DateType(_DateParam):
+    """A calendar date written ``YYYY-MM-DD``."""
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        self.fail(f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-29", param, ctx)
+
+
+DATE: Final = DateType()
+
+_CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(
+    context_settings=_CONTEXT,
+    epilog="Example: liushou --lang en --on 2026-11-29 demo --out out/",
+)
+@click.option(
+    "--store",
+    "store_url",
+    envvar="LIUSHOU_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    metavar="URL",
+    help="Where records live: sqlite:///path.db (also env LIUSHOU_STORE).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the output.",
+)
+@click.option(
+    "--on",
+    "on",
+    type=DATE,
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The day the rules look at (default: today).",
+)
+@click.version_option(package_name="liushou", prog_name="liushou")
+@click.pass_context
+def cli(ctx: click.Context, store_url: str, lang: str, on: dt.date | None) -> None:
+    """liushou: care programmes for left-behind children (留守儿童关爱).
+
+    Survey, archives, mentoring, contact cadence, aid and checks for rural schools.
+    """
+    ctx.obj = Settings(store_url=store_url, lang=lang, on=on or dt.date.today())
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@cli.command(
+    context_settings=_CONTEXT,
+    epilog=(
+        "Examples:\n\n"
+        "  liushou demo --out out/\n\n"
+        "  liushou --store sqlite:///county.db --lang en demo --schools 5 --seed 7"
+    ),
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory for survey.json (created if missing).",
+)
+@click.option(
+    "--schools",
+    type=click.IntRange(1, 2000),
+    default=1,
+    show_default=True,
+    help="How many synthetic schools: 1, or that many schools of one county.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic data.")
+@click.pass_obj
+def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
+    """Generate synthetic schools, store them, read the pupils back and classify them.
+
+    Prints the counts by category and by class (by school for several schools)
+    and a few example pupils with their reasons, and writes OUT/survey.json.
+    No real person's data is involved.
+    """
+    lang, on = settings.lang, settings.on
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    store = settings.open_store()  # validates --store before anything is written
+    _make_dir(out)
+
+    from liushou_core import synth  # loads the GB/T 2260 tables: only when needed
+
+    try:
+        generated: Iterable[SyntheticSchool] = (
+            [synth.school(seed, on=on)]
+            if schools == 1
+            else synth.county(seed, schools=schools, on=on)
+        )
+        with _progress(err) as progress:
+            task = progress.add_task(_t("generating", lang), total=schools)
+            school_ids: list[str] = []
+            changes: Counter[str] = Counter()
+            for item in generated:
+                school_ids.append(item.school.id)
+                with store.unit_of_work(actor=DEMO_ACTOR) as uow:
+                    changes.update(_sync_school(uow, item))
+                    uow.commit()
+                progress.advance(task)
+
+            task = progress.add_task(_t("reading", lang), total=len(school_ids))
+            results = []
+            for sid in school_ids:
+                with store.unit_of_work(actor=DEMO_ACTOR) as uow:
+                    school = uow.get(School, sid, sid)
+                    classes = uow.list(SchoolClass, sid)
+                    children = uow.list(Child, sid)
+                    households = uow.list(Household, sid)
+                results.append(
+                    _SchoolResult.of(
+                        school, classes, children, survey(children, on=on, households=households)
+                    )
+                )
+                progress.advance(task)
+    finally:
+        store.close()
+
+    url = redact_url(settings.store_url)
+    if changes["added"] or changes["updated"] or changes["deleted"]:
+        counts_ = {k: changes[k] for k in ("added", "updated", "deleted", "unchanged")}
+        err.print(_t("stored", lang, url=url, **counts_))
+    else:
+        err.print(_t("unchanged", lang, url=url, n=len(school_ids)))
+
+    total = sum(r.survey.total for r in results)
+    counts: Counter[Category] = Counter()
+    for r in results:
+        counts.update(r.survey.counts)
+    path = _write_survey(out, on, seed, results, counts, list(Category))  # before any printing
+    if len(results) == 1:
+        title = _t("title", lang, school=results[0].school.name, total=total, on=on.isoformat())
+    else:
+        title = _t("title_county", lang, schools=len(results), total=total, on=on.isoformat())
+    console.print(f"[bold]{escape(title)}[/bold]")
+    console.print(_category_table(counts, total, lang, list(Category)))
+    if len(results) == 1:
+        console.print(_class_table(results[0], lang, list(Category)))
+    else:
+        console.print(_school_table(results, lang, list(Category)))
+    console.print(_examples_table(results, lang, list(Category)))
+    console.print(_t("note_multi", lang))
+
+    err.print(_t("wrote", lang, path=path))
+
+
+def _sync_school(uow: UnitOfWork, item: SyntheticSchool) -> Counter[str]:
+    """Bring the store's copy of a synthetic school up to date, in ``uow``.
+
+    A new school is added in one batch. A stored one is compared record by
+    record: new records are added, changed ones updated (their version rises),
+    records no longer generated are deleted, equal ones left alone. So running
+    the demo again writes nothing, and running it for another ``--on`` day
+    stores the data as known on that day.
+    """
+    sid = item.school.id
+    groups: list[tuple[type, Sequence[Any]]] = [
+        (School, (item.school,)),
+        (SchoolClass, item.classes),
+        (Teacher, item.teachers),
+        (Volunteer, item.volunteers),
+        (Household, item.households),
+        (Child, item.children),
+    ]
+    done: Counter[str] = Counter()
+    try:
+        uow.get(School, sid, sid)
+    except NotFound:
+        added = uow.add_all([r for _, records in groups for r in records])
+        done["added"] = len(added)
+        return done
+    for cls, records in groups:
+        listed: list[Any] = uow.list(cls, sid)
+        stored = {r.id: r for r in listed}
+        fresh: list[Any] = []
+        for record in records:
+            old = stored.pop(record.id, None)
+            if old is None:
+                fresh.append(record)
+            elif attrs.evolve(record, version=old.version) == old:
+                done["unchanged"] += 1
+            else:
+                uow.update(attrs.evolve(record, version=old.version))
+                done["updated"] += 1
+        uow.add_all(fresh)
+        done["added"] += len(fresh)
+        for old in stored.values():
+            uow.delete(cls, sid, old.id, old.version)
+            done["deleted"] += 1
+    return done
+
+
+@attrs.frozen
+class _SchoolResult:
+    """What the demo keeps of a school: its survey, class names and a few example pupils."""
+
+    school: School
+    class_names: dict[str, str]
+    pupils_by_class: Counter[str]
+    survey: Survey
+    examples: dict[str, Child]
+
+    @classmethod
+    def of(
+        cls, school: School, classes: list[SchoolClass], children: list[Child], result: Survey
+    ) -> _SchoolResult:
+        wanted: set[str] = set()
+        for cat in Category:  # the first pupil of each category, and the next ones in reserve
+            wanted.update(
+                [c.child_id for c in result.classifications if cat in c.categories][:CATEGORIES]
+            )
+        return cls(
+            school=school,
+            class_names={c.id: c.name for c in classes},
+            pupils_by_class=Counter(child.class_id or "" for child in children),
+            survey=result,
+            examples={child.id: child for child in children if child.id in wanted},
+        )
+
+
+CATEGORIES: Final = len(Category)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+def _category_table(
+    counts: Counter[Category], total: int, lang: str, categories: Sequence[Category]
+) -> Table:
+    table = Table(title=_t("by_category", lang))
+    table.add_column(_t("category", lang))
+    table.add_column(_t("count", lang), justify="right")
+    table.add_column(_t("share", lang), justify="right")
+    for cat in categories:
+        n = counts.get(cat, 0)
+        share = f"{100 * n / total:.1f}%" if total else "-"
+        table.add_row(label(cat, lang), str(n), share)
+    return table
+
+
+def _class_table(result: _SchoolResult, lang: str, categories: Sequence[Category]) -> Table:
+    names = result.class_names
+    pupils = result.pupils_by_class
+    counts = result.survey.counts
+    table = Table(title=_t("by_class", lang), show_footer=True)
+    table.add_column(_t("class", lang), footer=_t("total", lang), no_wrap=True)
+    table.add_column(_t("pupils", lang), justify="right", footer=str(result.survey.total))
+    for cat in categories:
+        table.add_column(
+            label(cat, lang), justify="right", overflow="fold", footer=str(counts.get(cat, 0))
+        )
+    for class_id, by_cat in result.survey.by_class.items():
+        name = names.get(class_id, class_id) if class_id else _t("no_class", lang)
+        table.add_row(
+            escape(name), str(pupils[class_id]), *(str(by_cat.get(c, 0)) for c in categories)
+        )
+    return table
+
+
+def _school_table(
+    results: Sequence[_SchoolResult], lang: str, categories: Sequence[Category], limit: int = 30
+) -> Table:
+    table = Table(title=_t("by_school", lang), show_footer=True)
+    counts: Counter[Category] = Counter()
+    for r in results:
+        counts.update(r.survey.counts)
+    total = sum(r.survey.total for r in results)
+    table.add_column(_t("school", lang), footer=_t("total", lang), no_wrap=True)
+    table.add_column(_t("pupils", lang), justify="right", footer=str(total))
+    for cat in categories:
+        table.add_column(
+            label(cat, lang), justify="right", overflow="fold", footer=str(counts.get(cat, 0))
+        )
+    for r in results[:limit]:
+        table.add_row(
+            escape(r.school.name),
+            str(r.survey.total),
+            *(str(r.survey.counts.get(c, 0)) for c in categories),
+        )
+    if len(results) > limit:
+        table.add_row(_t("more", lang, n=len(results) - limit), *([""] * (len(categories) + 1)))
+    return table
+
+
+def _examples_table(
+    results: Sequence[_SchoolResult], lang: str, categories: Sequence[Category], limit: int = 5
+) -> Table:
+    """The first pupil of each category, up to ``limit``; ID numbers masked."""
+    several = len(results) > 1
+    picked: list[tuple[_SchoolResult, Child, Classification]] = []
+    taken: set[tuple[str, str]] = set()
+    for cat in categories:
+        if len(picked) >= limit:
+            break
+        for r in results:
+            found = next(
+                (
+                    c
+                    for c in r.survey.classifications
+                    if cat in c.categories and (r.school.id, c.child_id) not in taken
+                ),
+                None,
+            )
+            if found is not None:
+                picked.append((r, r.examples[found.child_id], found))
+                taken.add((r.school.id, found.child_id))
+                break
+    sep = "、" if lang == "zh" else ", "
+    table = Table(title=_t("examples", lang), show_lines=True)
+    table.add_column(_t("pupil", lang), overflow="fold", max_width=24)
+    table.add_column(_t("reasons", lang), overflow="fold", ratio=1)
+    for r, child, c in picked:
+        where = r.class_names.get(child.class_id or "", child.class_id or "")
+        if several:
+            where = f"{r.school.name} {where}"
+        who = [
+            f"[bold]{escape(child.name)}[/bold]",
+            escape(where),
+            mask_id(child.id_number) if child.id_number else "-",
+            f"[italic]{escape(sep.join(label(cat, lang) for cat in c.categories))}[/italic]",
+        ]
+        # no space after the bullet in Chinese: rich would break the line there
+        bullet = "•" if lang == "zh" else "• "
+        reasons = [bullet + escape(mask_text(m.render(lang))) for m in c.reasons]
+        table.add_row("\n".join(who), "\n".join(reasons))
+    return table
+
+
+def _write_survey(
+    out: Path,
+    on: dt.date,
+    seed: int,
+    results: Sequence[_SchoolResult],
+    counts: Counter[Category],
+    categories: Sequence[Category],
+) -> Path:
+    """Write ``survey.json``: counts and each pupil's categories and reason codes.
+
+    Pupils appear by id only: no names, ID numbers or phone numbers.
+    """
+    data = {
+        "on": on.isoformat(),
+        "seed": seed,
+        "total": sum(r.survey.total for r in results),
+        "counts": {c.value: counts.get(c, 0) for c in categories},
+        "schools": [
+            {
+                "id": r.school.id,
+                "county_code": r.school.county_code,
+                "total": r.survey.total,
+                "counts": {c.value: r.survey.counts.get(c, 0) for c in categories},
+                "by_class": {
+                    class_id: {c.value: n for c, n in by_cat.items()}
+                    for class_id, by_cat in r.survey.by_class.items()
+                },
+                "children": [
+                    {
+                        "id": c.child_id,
+                        "categories": [cat.value for cat in c.categories],
+                        "reasons": [m.code for m in c.reasons],
+                    }
+                    for c in r.survey.classifications
+                ],
+            }
+            for r in results
+        ],
+    }
+    _make_dir(out)
+    path = out / "survey.json"
+    try:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"--out {out}: cannot write {path.name} ({exc.strerror})") from None
+    return path
+
+
+def _make_dir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the command; exit 0 on success, 1 when checks find errors, 2 on bad input."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # a bare `liushou` asks for help
+        with click.Context(cli, info_name="liushou") as ctx:
+            click.echo(cli.get_help(ctx))
+        sys.exit(0)
+    try:
+        status = cli.main(args=args, prog_name="liushou", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # pragma: no cover - click returns these itself
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("liushou: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        where = "liushou"
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            where = exc.ctx.command_path
+            hint = f" (see '{where} --help')"
+        click.echo(f"{where}: error: {_one_line(exc.format_message())}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

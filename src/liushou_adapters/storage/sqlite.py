@@ -1,0 +1,719 @@
+"""The embedded default store: SQLite through the standard library's ``sqlite3``.
+
+URL: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or
+``sqlite:///:memory:``.
+
+Every connection runs with ``journal_mode=WAL`` (file databases),
+``synchronous=FULL``, ``foreign_keys=ON`` and a busy timeout (30 s by default),
+and writes happen inside ``BEGIN IMMEDIATE`` transactions, so that concurrent
+writers wait for each other instead of failing with "database is locked".
+
+Schema (migration 1):
+
+* ``schools``: one row per stored school, ``(school_id, county_code)``; the
+  record rows refer to it (a foreign key), so a school's records cannot outlive
+  it and every row carries its school's county code;
+* ``records``: every entity as JSON (the converter's unstructured shape) keyed
+  by ``(school_id, kind, id)``, with ``county_code`` and ``version``;
+* ``audit``: an append-only trail (who, when, what, which record, old and new
+  version) written in the same transaction as the change; triggers refuse
+  ``UPDATE`` and ``DELETE`` on it;
+* ``schema_version``: the migrations applied; :meth:`SqliteStore.upgrade`
+  applies the pending ones in place.
+
+>>> from liushou_core.models import School
+>>> store = SqliteStore(":memory:")
+>>> with store.unit_of_work(actor="doctest") as uow:
+...     school = uow.add(School(id="S1", name="中心小学", county_code="431121"))
+...     uow.commit()
+>>> school.version
+1
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+import attrs
+
+from liushou_adapters.storage import UnknownStoreScheme, kind_of, school_id_of
+from liushou_core.convert import structure, unstructure
+from liushou_core.errors import ConflictError, LiushouError, NotFound
+from liushou_core.models import School
+from liushou_core.ports import AuditEntry, Store
+
+__all__ = [
+    "LATEST_SCHEMA",
+    "MIGRATIONS",
+    "Migration",
+    "SchemaError",
+    "SqliteStore",
+    "SqliteUnitOfWork",
+]
+
+T = TypeVar("T")
+
+#: Default seconds a connection waits for another writer before giving up.
+DEFAULT_TIMEOUT: Final = 30.0
+
+
+@attrs.frozen
+class Migration:
+    """One schema step: its number, what it does, and its SQL statements."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        1,
+        "schools, records, audit trail, schema version",
+        (
+            """CREATE TABLE schema_version (
+                version INTEGER PRIMARY KEY,
+                description TEXT NOT NULL,
+                applied_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE schools (
+                school_id TEXT PRIMARY KEY,
+                county_code TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            """CREATE TABLE records (
+                school_id TEXT NOT NULL REFERENCES schools (school_id),
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                county_code TEXT NOT NULL,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                data TEXT NOT NULL CHECK (json_valid(data)),
+                PRIMARY KEY (school_id, kind, id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX records_county ON records (county_code, kind)",
+            """CREATE TABLE audit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('add', 'update', 'delete')),
+                school_id TEXT NOT NULL,
+                county_code TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                old_version INTEGER,
+                new_version INTEGER,
+                purpose TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX audit_record ON audit (school_id, kind, record_id)",
+            """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+            """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+        ),
+    ),
+)
+
+#: The schema version this code writes and reads.
+LATEST_SCHEMA: Final = MIGRATIONS[-1].version
+
+
+class SchemaError(LiushouError):
+    """The database's schema is newer than this liushou, or older and not upgraded."""
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _path_from_url(url: str) -> str:
+    prefix = "sqlite:///"
+    if not url.lower().startswith(prefix):
+        raise UnknownStoreScheme(
+            "an SQLite store URL is sqlite:///path.db (three slashes; four for an "
+            "absolute path) or sqlite:///:memory:"
+        )
+    path = url[len(prefix) :]
+    if not path:
+        raise UnknownStoreScheme("an SQLite store URL needs a path: sqlite:///liushou.db")
+    if "?" in path:
+        raise UnknownStoreScheme("SQLite store URLs take no query parameters")
+    return path
+
+
+class SqliteStore:
+    """A store in one SQLite database file (or in memory).
+
+    Each thread gets its own connection, opened on first use and kept until
+    :meth:`close`; an in-memory database has a single connection shared under a
+    lock. A new database gets
+    its schema at once; an older one is upgraded when ``auto_upgrade`` is true
+    (the default), else :meth:`unit_of_work` refuses until :meth:`upgrade` runs.
+
+    ``clock`` gives the audit trail's timestamps (local time with its UTC
+    offset); tests may pass their own.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        auto_upgrade: bool = True,
+        clock: Callable[[], dt.datetime] = _local_now,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.timeout = timeout
+        self.clock = clock
+        self._memory = self.path == ":memory:"
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._connections: builtins.list[sqlite3.Connection] = []
+        self._shared: sqlite3.Connection | None = None
+        self._closed = False
+        try:
+            version = self.schema_version()
+            if version > LATEST_SCHEMA:
+                raise SchemaError(
+                    f"the database {self.path} has schema version {version}, newer than this "
+                    f"liushou supports ({LATEST_SCHEMA}); upgrade liushou"
+                )
+            if version < LATEST_SCHEMA and (auto_upgrade or version == 0):
+                self.upgrade()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SqliteStore:
+        """Open ``sqlite:///path.db`` or ``sqlite:///:memory:``."""
+        return cls(_path_from_url(url), **options)
+
+    @property
+    def url(self) -> str:
+        """The URL this store was opened from."""
+        return f"sqlite:///{self.path}"
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    # ------------------------------------------------------------------ connections
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.timeout,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,  # only close() touches it from another thread
+        )
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+        self._connections.append(conn)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise LiushouError(f"{self!r} is closed")
+        if self._memory:
+            if self._shared is None:
+                self._shared = self._connect()
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    @contextmanager
+    def _connection_held(self) -> Iterator[sqlite3.Connection]:
+        if self._memory:
+            with self._lock:
+                yield self._connection()
+        else:
+            yield self._connection()
+
+    def close(self) -> None:
+        """Close every connection this store opened. Idempotent."""
+        self._closed = True
+        for conn in self._connections:
+            conn.close()
+        self._connections.clear()
+        self._shared = None
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def pragmas(self) -> dict[str, Any]:
+        """The connection settings in force (for checks and tests)."""
+        with self._connection_held() as conn:
+            return {
+                name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+
+    # ------------------------------------------------------------------ schema
+
+    @staticmethod
+    def _version_of(conn: sqlite3.Connection) -> int:
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if not exists:
+            return 0
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def schema_version(self) -> int:
+        """The schema version of the database (0 for an empty one)."""
+        with self._connection_held() as conn:
+            return self._version_of(conn)
+
+    def upgrade(self) -> builtins.list[int]:
+        """Apply the pending migrations in place, in one transaction; idempotent.
+
+        Returns the versions applied (empty when the schema is current).
+        """
+        with self._connection_held() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._version_of(conn)
+                if current > LATEST_SCHEMA:
+                    raise SchemaError(
+                        f"schema version {current} is newer than this liushou ({LATEST_SCHEMA})"
+                    )
+                applied: builtins.list[int] = []
+                for m in MIGRATIONS:
+                    if m.version <= current:
+                        continue
+                    for statement in m.statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_version (version, description, applied_at) "
+                        "VALUES (?, ?, ?)",
+                        (m.version, m.description, self.clock().isoformat(timespec="seconds")),
+                    )
+                    applied.append(m.version)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return applied
+
+    # ------------------------------------------------------------------ units of work
+
+    def unit_of_work(
+        self, actor: str = "system", *, purpose: str = "", readonly: bool = False
+    ) -> SqliteUnitOfWork:
+        """A transaction: ``with store.unit_of_work(actor="...") as uow: ...; uow.commit()``.
+
+        ``actor`` (who) and ``purpose`` (why) are recorded in the audit trail of
+        every write. Leaving the
+        block without :meth:`~SqliteUnitOfWork.commit` rolls everything back. A
+        ``readonly`` unit of work reads one consistent snapshot and refuses writes;
+        any other takes the write lock at once (``BEGIN IMMEDIATE``).
+        """
+        if not actor or not actor.strip():
+            raise ValueError("a unit of work needs an actor (who is making the changes)")
+        return SqliteUnitOfWork(self, actor=actor, purpose=purpose, readonly=readonly)
+
+    def audit_trail(
+        self,
+        *,
+        school_id: str | None = None,
+        kind: str | None = None,
+        record_id: str | None = None,
+    ) -> builtins.list[AuditEntry]:
+        """The audit rows, oldest first, optionally for one school, kind or record."""
+        sql = (
+            "SELECT seq, at, actor, action, kind, school_id, record_id, old_version, "
+            "new_version, purpose FROM audit"
+        )
+        where: builtins.list[str] = []
+        params: builtins.list[str] = []
+        for column, value in (("school_id", school_id), ("kind", kind), ("record_id", record_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._connection_held() as conn:
+            rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
+        return [AuditEntry(row[0], dt.datetime.fromisoformat(row[1]), *row[2:]) for row in rows]
+
+
+_SIMPLE = (str, int, float, dt.date, Enum, type(None))
+
+
+class SqliteUnitOfWork:
+    """One transaction on a :class:`SqliteStore`; use it as a context manager.
+
+    Writes return a copy of the record with its new version (a fresh record
+    becomes version 1; each update adds 1). Each write is atomic on its own: a
+    failed one (a stale version, a duplicate id) leaves nothing behind, and the
+    unit of work stays usable. Every write appends an audit row in the same
+    transaction. After :meth:`commit` the unit of work may go on; the next write
+    starts a new transaction.
+    """
+
+    def __init__(self, store: SqliteStore, *, actor: str, purpose: str, readonly: bool) -> None:
+        self.store = store
+        self.actor = actor
+        self.purpose = purpose
+        self.readonly = readonly
+        self._conn: sqlite3.Connection | None = None
+        self._held: Any = None
+        self._counties: dict[str, str] = {}
+        self._savepoints = 0
+
+    # ------------------------------------------------------------------ transaction
+
+    def __enter__(self) -> SqliteUnitOfWork:
+        if self._held is not None:
+            raise LiushouError("this unit of work is already open")
+        held = self.store._connection_held()
+        conn = held.__enter__()
+        try:
+            if conn.in_transaction:
+                raise LiushouError(
+                    "another unit of work is open on this thread's connection; "
+                    "finish it before starting a new one"
+                )
+            version = SqliteStore._version_of(conn)
+            if version != LATEST_SCHEMA:
+                raise SchemaError(
+                    f"the database has schema version {version}, this liushou needs "
+                    f"{LATEST_SCHEMA}: run upgrade()"
+                )
+            conn.execute("BEGIN" if self.readonly else "BEGIN IMMEDIATE")
+        except BaseException:
+            held.__exit__(None, None, None)
+            raise
+        self._held = held
+        self._conn = conn
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._conn = None
+            held, self._held = self._held, None
+            if held is not None:
+                held.__exit__(exc_type, exc, tb)
+
+    def _begin(self) -> None:
+        conn = self._require()
+        if not conn.in_transaction:
+            conn.execute("BEGIN" if self.readonly else "BEGIN IMMEDIATE")
+
+    def _require(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LiushouError("use the unit of work in a with block")
+        return self._conn
+
+    def _writable(self) -> sqlite3.Connection:
+        if self.readonly:
+            raise LiushouError("this unit of work is read-only")
+        self._begin()
+        return self._require()
+
+    def commit(self) -> None:
+        """Make the writes so far durable."""
+        conn = self._require()
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Undo the writes since the last commit."""
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        self._counties.clear()
+
+    @contextmanager
+    def _atomic(self) -> Iterator[sqlite3.Connection]:
+        conn = self._writable()
+        self._savepoints += 1
+        name = f"op{self._savepoints}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            self._counties.clear()
+            raise
+        else:
+            conn.execute(f"RELEASE {name}")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _county(self, school_id: str) -> str:
+        county = self._counties.get(school_id)
+        if county is None:
+            row = (
+                self._require()
+                .execute("SELECT county_code FROM schools WHERE school_id = ?", (school_id,))
+                .fetchone()
+            )
+            if row is None:
+                raise NotFound(f"school {school_id} is not stored: add its School record first")
+            county = self._counties[school_id] = str(row[0])
+        return county
+
+    def _audit(
+        self,
+        rows: Sequence[tuple[str, str, str, str, str, int | None, int | None]],
+    ) -> None:
+        at = self.store.clock().isoformat(timespec="seconds")
+        self._require().executemany(
+            "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
+            "old_version, new_version, purpose) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(at, self.actor, *row, self.purpose) for row in rows],
+        )
+
+    @staticmethod
+    def _with_version(record: T, version: int) -> T:
+        if not attrs.has(type(record)):
+            raise TypeError(f"{type(record).__name__} is not a record")
+        return cast(T, attrs.evolve(cast(Any, record), version=version))
+
+    # ------------------------------------------------------------------ writes
+
+    def add(self, record: T) -> T:
+        """Insert a new record; the returned copy has version 1.
+
+        Raises :class:`ConflictError` if a record of that kind and id already
+        exists in the school, :class:`NotFound` if its school is not stored.
+        """
+        return self.add_all([record])[0]
+
+    def add_all(self, records: Iterable[T]) -> builtins.list[T]:
+        """Insert many records at once (all or none); the copies have version 1.
+
+        Schools in the batch are stored first, so a school and its classes,
+        children and staff can go in one call.
+        """
+        fresh: builtins.list[T] = []
+        schools: builtins.list[tuple[str, str]] = []
+        keyed: builtins.list[tuple[str, str, str, Any]] = []
+        for record in records:
+            kind = kind_of(type(record))
+            new = self._with_version(record, 1)
+            fresh.append(new)
+            sid = school_id_of(new)
+            if isinstance(new, School):
+                schools.append((sid, new.county_code))
+            keyed.append((sid, kind, str(cast(Any, new).id), new))
+        if not keyed:
+            return fresh
+        with self._atomic() as conn:
+            if schools:
+                try:
+                    conn.executemany(
+                        "INSERT INTO schools (school_id, county_code) VALUES (?, ?)", schools
+                    )
+                except sqlite3.IntegrityError:
+                    raise self._duplicates([(sid, "school", sid) for sid, _ in schools]) from None
+                self._counties.update(schools)
+            rows = [
+                (sid, kind, rid, self._county(sid), 1, _dumps(unstructure(new)))
+                for sid, kind, rid, new in keyed
+            ]
+            try:
+                conn.executemany(
+                    "INSERT INTO records (school_id, kind, id, county_code, version, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except sqlite3.IntegrityError:
+                raise self._duplicates([(sid, kind, rid) for sid, kind, rid, _ in keyed]) from None
+            self._audit(
+                [("add", sid, county, kind, rid, None, 1) for sid, kind, rid, county, *_ in rows]
+            )
+        return fresh
+
+    def _duplicates(self, keys: Sequence[tuple[str, str, str]]) -> ConflictError:
+        """The error naming the keys of a failed insert that were taken (or repeated)."""
+        conn = self._require()
+        seen: set[tuple[str, str, str]] = set()
+        dupes: set[tuple[str, str, str]] = set()
+        for key in keys:
+            if key in seen:
+                dupes.add(key)
+                continue
+            seen.add(key)
+            sid, kind, _ = key
+            if kind == "school":
+                sql = "SELECT 1 FROM schools WHERE school_id = ?"
+                hit = conn.execute(sql, (sid,)).fetchone()
+            else:
+                sql = "SELECT 1 FROM records WHERE school_id = ? AND kind = ? AND id = ?"
+                hit = conn.execute(sql, key).fetchone()
+            if hit:
+                dupes.add(key)
+        names = [f"{kind} {rid} of school {sid}" for sid, kind, rid in sorted(dupes)]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return ConflictError(f"already stored, nothing was added: {shown}")
+
+    def update(self, record: T) -> T:
+        """Replace a stored record; the returned copy's version is one higher.
+
+        ``record.version`` must equal the stored version, else
+        :class:`ConflictError` is raised and nothing is written.
+        """
+        kind = kind_of(type(record))
+        sid = school_id_of(record)
+        rid = str(cast(Any, record).id)
+        old = int(cast(Any, record).version)
+        new = self._with_version(record, old + 1)
+        with self._atomic() as conn:
+            if isinstance(new, School):
+                self._move_county(conn, new)
+            county = self._county(sid)
+            cursor = conn.execute(
+                "UPDATE records SET version = ?, data = ?, county_code = ? "
+                "WHERE school_id = ? AND kind = ? AND id = ? AND version = ?",
+                (old + 1, _dumps(unstructure(new)), county, sid, kind, rid, old),
+            )
+            if cursor.rowcount != 1:
+                raise self._missing_or_stale(kind, sid, rid, old)
+            self._audit([("update", sid, county, kind, rid, old, old + 1)])
+        return new
+
+    def _move_county(self, conn: sqlite3.Connection, school: School) -> None:
+        cursor = conn.execute(
+            "UPDATE schools SET county_code = ? WHERE school_id = ? AND county_code != ?",
+            (school.county_code, school.id, school.county_code),
+        )
+        if cursor.rowcount:
+            conn.execute(
+                "UPDATE records SET county_code = ? WHERE school_id = ?",
+                (school.county_code, school.id),
+            )
+        self._counties[school.id] = school.county_code
+
+    def _missing_or_stale(self, kind: str, sid: str, rid: str, version: int) -> LiushouError:
+        row = (
+            self._require()
+            .execute(
+                "SELECT version FROM records WHERE school_id = ? AND kind = ? AND id = ?",
+                (sid, kind, rid),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return NotFound(f"{kind} {rid} of school {sid} is not stored")
+        return ConflictError(
+            f"{kind} {rid} of school {sid} was changed by someone else: your copy has "
+            f"version {version}, the stored one {row[0]}; reload it and try again"
+        )
+
+    def delete(self, cls: type, school_id: str, id: str, version: int) -> None:
+        """Delete a record whose stored version is ``version``.
+
+        Raises :class:`ConflictError` for a stale version (or a school that still
+        has records) and :class:`NotFound` for a record that is not stored.
+        """
+        kind = kind_of(cls)
+        with self._atomic() as conn:
+            county = self._county(school_id)
+            cursor = conn.execute(
+                "DELETE FROM records WHERE school_id = ? AND kind = ? AND id = ? AND version = ?",
+                (school_id, kind, id, version),
+            )
+            if cursor.rowcount != 1:
+                raise self._missing_or_stale(kind, school_id, id, version)
+            if cls is School:
+                try:
+                    conn.execute("DELETE FROM schools WHERE school_id = ?", (school_id,))
+                except sqlite3.IntegrityError:
+                    raise ConflictError(
+                        f"school {school_id} still has records: delete them first"
+                    ) from None
+                self._counties.pop(school_id, None)
+            self._audit([("delete", school_id, county, kind, id, version, None)])
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, cls: type[T], school_id: str, id: str) -> T:
+        """The stored record, or :class:`NotFound`."""
+        kind = kind_of(cls)
+        row = (
+            self._require()
+            .execute(
+                "SELECT data FROM records WHERE school_id = ? AND kind = ? AND id = ?",
+                (school_id, kind, id),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"{kind} {id} of school {school_id} is not stored")
+        return structure(json.loads(row[0]), cls)
+
+    def list(self, cls: type[T], school_id: str, **filters: Any) -> builtins.list[T]:
+        """The school's records of ``cls``, by id, where each field equals its filter value.
+
+        Filters compare simple fields (text, numbers, true/false, dates, choices,
+        ``None``): ``uow.list(Child, "S1", class_id="S1-c3", boarding=True)``.
+        """
+        kind = kind_of(cls)
+        sql = "SELECT data FROM records WHERE school_id = ? AND kind = ?"
+        params: builtins.list[Any] = [school_id, kind]
+        fields = attrs.fields_dict(cast(Any, cls))
+        for name, value in filters.items():
+            if name not in fields:
+                raise ValueError(
+                    f"{cls.__name__} has no field {name!r}; fields: {', '.join(fields)}"
+                )
+            if not isinstance(value, _SIMPLE):
+                raise ValueError(f"cannot filter on {name}={value!r}: only simple values")
+            plain = unstructure(value)
+            # a field name is an identifier: safe to write into the JSON path
+            if plain is None:
+                sql += f" AND json_extract(data, '$.{name}') IS NULL"
+            else:
+                sql += f" AND json_extract(data, '$.{name}') = ?"
+                params.append(int(plain) if isinstance(plain, bool) else plain)
+        rows = self._require().execute(sql + " ORDER BY id", params).fetchall()
+        return [structure(json.loads(data), cls) for (data,) in rows]
+
+    def count(self, cls: type, school_id: str) -> int:
+        """How many records of ``cls`` the school has."""
+        row = (
+            self._require()
+            .execute(
+                "SELECT count(*) FROM records WHERE school_id = ? AND kind = ?",
+                (school_id, kind_of(cls)),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+
+if TYPE_CHECKING:  # the store satisfies the port (checked by mypy)
+
+    def _conforms(store: SqliteStore) -> Store:
+        return store

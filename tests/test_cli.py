@@ -1,0 +1,215 @@
+"""The ``liushou`` command, driven through its real entry point in a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from liushou_core.classify import Category
+from liushou_core.models import label
+
+HAS_SYNTH = importlib.util.find_spec("liushou_core.synth") is not None
+needs_synth = pytest.mark.skipif(not HAS_SYNTH, reason="liushou_core.synth not available yet")
+
+ON = "2026-11-29"
+LATER = "2027-02-01"  # in the Spring Festival break
+# An 18-character resident ID number or an 11-digit mobile number, unmasked.
+UNMASKED = re.compile(r"(?<![0-9A-Za-z*])(\d{17}[\dXx]|1[3-9]\d{9})(?![0-9A-Za-z])")
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "LIUSHOU_STORE"}
+    environ.update({"COLUMNS": "160", "PYTHONIOENCODING": "utf-8", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "liushou_adapters.cli", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def scalar(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*"))
+
+
+# ----------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("command", [[], ["demo"]])
+def test_every_command_has_help_with_an_example(tmp_path: Path, command: list[str]) -> None:
+    result = run(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: liushou" in result.stdout
+    assert "Example" in result.stdout
+    assert files_under(tmp_path) == []
+
+
+def test_bare_command_prints_help(tmp_path: Path) -> None:
+    result = run(cwd=tmp_path)
+    assert result.returncode == 0
+    assert "Usage: liushou" in result.stdout
+    assert "demo" in result.stdout
+
+
+def test_main_help_lists_the_global_options(tmp_path: Path) -> None:
+    out = run("--help", cwd=tmp_path).stdout
+    for option in ("--store", "--lang", "--on", "LIUSHOU_STORE", "sqlite:///liushou.db"):
+        assert option in out
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--on", "2026-13-01", "demo"], "--on"),
+        (["--on", "29.11.2026", "demo"], "YYYY-MM-DD"),
+        (["--store", "mysql://u:secret@db/x", "demo"], "known schemes: sqlite"),
+        (["--store", "sqlite://", "demo"], "three slashes"),
+        (["--store", "sqlite:////nonexistent-dir/x/y.db", "demo"], "cannot open"),
+        (["--lang", "fr", "demo"], "--lang"),
+        (["demo", "--schools", "0"], "--schools"),
+        (["demo", "--seed", "x"], "--seed"),
+        (["demo", "--bogus"], "--bogus"),
+        (["nosuch"], "nosuch"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    store = tmp_path / "store.db"
+    if not any(a.startswith("--store") for a in args):
+        args = ["--store", f"sqlite:///{store}", *args]
+    if "demo" in args:
+        args = [*args, "--out", str(tmp_path / "out")]
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "error" in lines[0]
+    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
+    assert result.stdout == ""
+    assert files_under(tmp_path) == []
+
+
+def test_out_must_be_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    result = run("--store", f"sqlite:///{tmp_path / 's.db'}", "demo", "--out", "file", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "'file' is a file" in result.stderr
+    assert files_under(tmp_path) == [tmp_path / "file"]
+
+
+def test_store_from_the_environment(tmp_path: Path) -> None:
+    result = run("demo", cwd=tmp_path, env={"LIUSHOU_STORE": "nosuch:///x"})
+    assert result.returncode == 2
+    assert "unknown store scheme 'nosuch'" in result.stderr
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@needs_synth
+def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    out = tmp_path / "out"
+    result = run("--store", f"sqlite:///{db}", "--on", ON, "demo", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    zh = [label(c, "zh") for c in Category]
+    assert all(re.search(r"[\u4e00-\u9fff]", s) for s in zh), f"no Chinese labels yet: {zh}"
+    for s in zh:
+        assert s in text
+    assert "按类别统计" in text
+    assert "按班级统计" in text
+    assert not UNMASKED.search(text + result.stderr)
+
+    survey = json.loads((out / "survey.json").read_text(encoding="utf-8"))
+    assert survey["on"] == ON
+    assert set(survey["counts"]) == {c.value for c in Category}
+    children = survey["schools"][0]["children"]
+    assert len(children) == survey["total"] > 0
+    assert all(c["categories"] and c["reasons"] for c in children)
+    assert not UNMASKED.search((out / "survey.json").read_text(encoding="utf-8"))
+
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM records WHERE kind = 'child'").fetchone()[0]
+        actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit")}
+    assert stored == survey["total"]
+    assert actors == {"liushou demo"}
+
+    # again on the same day: the same data is already stored, nothing is written
+    audit_rows = "SELECT count(*) FROM audit"
+    before = scalar(db, audit_rows)
+    again = run("--store", f"sqlite:///{db}", "--on", ON, "demo", "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "未重复写入" in again.stderr
+    assert scalar(db, audit_rows) == before
+
+    # another day: the school's records are brought up to date, with new versions
+    later = run(
+        "--store", f"sqlite:///{db}", "--on", LATER, "demo", "--out", str(out), cwd=tmp_path
+    )
+    assert later.returncode == 0, later.stderr
+    survey = json.loads((out / "survey.json").read_text(encoding="utf-8"))
+    assert survey["on"] == LATER
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM records WHERE kind = 'child'").fetchone()[0]
+        updates = conn.execute("SELECT count(*) FROM audit WHERE action = 'update'").fetchone()[0]
+        max_version = conn.execute("SELECT max(version) FROM records").fetchone()[0]
+    assert stored == survey["total"]
+    assert updates > 0
+    assert max_version == 2
+
+
+@needs_synth
+def test_demo_in_english_for_several_schools(tmp_path: Path) -> None:
+    result = run(
+        "--store",
+        f"sqlite:///{tmp_path / 'county.db'}",
+        "--lang",
+        "en",
+        "--on",
+        ON,
+        "demo",
+        "--schools",
+        "2",
+        "--seed",
+        "7",
+        "--out",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    for c in Category:
+        assert label(c, "en") in result.stdout
+    assert "By school" in result.stdout
+    assert not UNMASKED.search(result.stdout + result.stderr)
+    survey = json.loads((tmp_path / "survey.json").read_text(encoding="utf-8"))
+    assert len(survey["schools"]) == 2
