@@ -112,9 +112,10 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         if tp is int:
             return f"({var} if __type({var}) is int else {hook}({var}, {tp_name}))"
         if tp is dt.date:
+            # The dashes keep out what else fromisoformat takes: "2024-W09-5", "20240301  ".
             return (
                 f"(__fromiso({var}) if __type({var}) is str and len({var}) == 10 "
-                f"else {hook}({var}, {tp_name}))"
+                f"and {var}[4] == '-' and {var}[7] == '-' else {hook}({var}, {tp_name}))"
             )
         if isinstance(tp, type) and issubclass(tp, Enum):
             members = bind({m.value: m for m in tp})
@@ -171,9 +172,7 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             else:
                 lines.append(f"        __set(self, {f.name!r}, {bind(default)})")
         if f.validator is not None:
-            post_validate.append(
-                f"    {bind(f.validator)}(self, {bind(f)}, self.{f.name})"
-            )
+            post_validate.append(f"    {bind(f.validator)}(self, {bind(f)}, self.{f.name})")
     lines.extend(post_validate)
     if hasattr(cls, "__attrs_post_init__"):
         lines.append("    self.__attrs_post_init__()")

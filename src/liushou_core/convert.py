@@ -110,7 +110,9 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
         else:
             if d.is_finite():
                 return d
-    raise _problem("BAD_AMOUNT", N_("not an amount (a number written as text)"))
+    raise _problem(
+        "BAD_AMOUNT", N_("not an amount (a whole number, or a decimal number written as text)")
+    )
 
 
 def _is_homogeneous_tuple(tp: Any) -> bool:
@@ -276,7 +278,6 @@ def _diagnose_attrs(
     for key in data:
         if key not in known:
             out.append((f"{path}.{key}", Message("UNKNOWN_FIELD", N_("unknown field"))))
-    ok = len(out)
     start = len(out)
     kwargs: dict[str, Any] = {}
     for f in fields:
@@ -297,7 +298,7 @@ def _diagnose_attrs(
         _diagnose(c, value, f.type, sub, out)
         if len(out) == before:
             kwargs[key] = c.structure(value, f.type)  # type: ignore[arg-type]
-    if len(out) > start or ok != start:
+    if len(out) > start:
         return
     try:
         cls(**kwargs)

@@ -13,9 +13,12 @@ __all__ = ["mask_id", "mask_phone", "mask_text"]
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋－", "0123456789Xx+-")
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
-_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?\d{3,4}(\d{4})(?!\d)")
+# Letters next to an ID number do not shield it: "ID110105...", a student number's
+# "G110105...", "...002Xa" are all masked.
+_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+# Separators as validate.phone accepts them: hyphens, any space (U+3000 too), brackets.
+_MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?\d{4}[-\s]?(\d{4})(?!\d)")
+_LANDLINE_RE = re.compile(r"(?<!\d)[(（]?(0\d{2,3})[)）]?[-\s]?\d{3,4}[-\s]?(\d{4})(?!\d)")
 
 
 def mask_id(number: str) -> str:

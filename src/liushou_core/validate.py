@@ -256,7 +256,7 @@ def name(value: Any) -> str:
     s = text(value)
     if not s:
         raise FieldProblem(Message("NAME_EMPTY", N_("a name is required")))
-    if not s.isprintable():
+    if not s.isprintable() and any(unicodedata.category(ch)[0] == "C" for ch in s):
         raise FieldProblem(Message("NAME_CONTROL", N_("a name must not hold control characters")))
     return s
 

@@ -232,7 +232,8 @@ class Guardian:
     """The adult who actually cares for the child (often a grandparent).
 
     ``entrusted`` is true for a carer the parents entrusted (委托监护人): anyone
-    who is not a parent; false for a parent acting as guardian. ``capacity`` is the survey's care assessment;
+    who is not a parent; false for a parent acting as guardian. ``capacity`` is
+    the survey's care assessment;
     ``disqualifications`` records grounds of art. 22 that bar an entrusted carer.
     """
 
