@@ -68,6 +68,7 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         "__tuple": tuple,
         "__list": list,
         "__type": type,
+        "__missing": _NOTHING,
         "__fromiso": dt.date.fromisoformat,
         "__isnfc": unicodedata.is_normalized,
     }
@@ -119,7 +120,8 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             )
         if isinstance(tp, type) and issubclass(tp, Enum):
             members = bind({m.value: m for m in tp})
-            return f"({members}[{var}] if {var} in {members} else {hook}({var}, {tp_name}))"
+            # Members are truthy (non-empty values); a miss goes to the hook's error.
+            return f"({members}.get({var}) or {hook}({var}, {tp_name}))"
         return f"{hook}({var}, {tp_name})"
 
     def converter_expr(c: Any, var: str) -> str:
@@ -145,12 +147,19 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             return f"(s if {nfc} and (s := {var}.strip()) and s.isprintable() else {name}({var}))"
         return f"{name}({var})"
 
+    def setter(field: str) -> str:
+        """A slot descriptor's ``__set__`` (faster), else ``object.__setattr__`` by name."""
+        desc = cls.__dict__.get(field)
+        if type(desc).__name__ == "member_descriptor":
+            return bind(desc.__set__)
+        return f"(lambda o, v, __n={field!r}: __set(o, __n, v))"
+
     post_validate: list[str] = []
     for f in fields:
         key = f.alias or f.name
         if not f.init:
             if f.default is not _NOTHING and not isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
-                lines.append(f"    __set(self, {f.name!r}, {bind(f.default)})")
+                lines.append(f"    {setter(f.name)}(self, {bind(f.default)})")
             continue
         if f.converter is not None:
             value = converter_expr(f.converter, "v")
@@ -158,21 +167,29 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             value = expr_for(f.type, "v")
         if f.default is _NOTHING:
             lines.append(f"    v = o[{key!r}]")
-            lines.append(f"    __set(self, {f.name!r}, {value})")
+            lines.append(f"    {setter(f.name)}(self, {value})")
         else:
-            lines.append(f"    if {key!r} in o:")
-            lines.append(f"        v = o[{key!r}]")
-            lines.append(f"        __set(self, {f.name!r}, {value})")
+            lines.append(f"    v = o.get({key!r}, __missing)")
+            lines.append("    if v is not __missing:")
+            lines.append(f"        {setter(f.name)}(self, {value})")
             lines.append("    else:")
             default = f.default
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 fac = bind(default.factory)
                 call = f"{fac}(self)" if default.takes_self else f"{fac}()"
-                lines.append(f"        __set(self, {f.name!r}, {call})")
+                lines.append(f"        {setter(f.name)}(self, {call})")
             else:
-                lines.append(f"        __set(self, {f.name!r}, {bind(default)})")
+                lines.append(f"        {setter(f.name)}(self, {bind(default)})")
         if f.validator is not None:
-            post_validate.append(f"    {bind(f.validator)}(self, {bind(f)}, self.{f.name})")
+            call = f"{bind(f.validator)}(self, {bind(f)}, self.{f.name})"
+            start = getattr(f.validator, "start_field", None)
+            if start is not None:  # models.common.not_before: call it only when it can fail
+                end = f"self.{f.name}"
+                call = (
+                    f"if {end} is not None and self.{start} is not None "
+                    f"and {end} < self.{start}: {call}"
+                )
+            post_validate.append(f"    {call}")
     lines.extend(post_validate)
     if hasattr(cls, "__attrs_post_init__"):
         lines.append("    self.__attrs_post_init__()")

@@ -118,9 +118,25 @@ def _birth(yyyymmdd: str) -> _dt.date | None:
 
 
 def resident_id(value: Any) -> ResidentId:
-    """Validate and normalise a resident ID number (checksum, birth date, area code)."""
+    """Validate and normalise a resident ID number (checksum, birth date, area code).
+
+    The same number recurs within a record (a parent who is also the guardian,
+    the ID inside a ``G`` student number) and across siblings: valid numbers
+    are remembered in a small cache.
+    """
     if type(value) is ResidentId:
         return value
+    if type(value) is str:
+        return _resident_id_cached(value)
+    return _resident_id(value)
+
+
+@lru_cache(maxsize=4096)
+def _resident_id_cached(value: str) -> ResidentId:
+    return _resident_id(value)
+
+
+def _resident_id(value: Any) -> ResidentId:
     if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit():
         n = value.upper()
     else:

@@ -53,6 +53,7 @@ def not_before(start_field: str) -> Any:
                 field=attribute.name,
             )
 
+    check.start_field = start_field  # type: ignore[attr-defined]  # lets the fast path inline it
     return check
 
 
