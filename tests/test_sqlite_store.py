@@ -15,29 +15,37 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from liushou_adapters.storage import (
+    InvalidStoreUrl,
     UnknownStoreScheme,
     kind_of,
+    known_schemes,
     open_store,
     redact_url,
     school_id_of,
 )
+from liushou_adapters.storage import memory as memory_module
 from liushou_adapters.storage import sqlite as sqlite_module
 from liushou_adapters.storage.sqlite import LATEST_SCHEMA, SchemaError, SqliteStore
+from liushou_core import plugins
 from liushou_core.convert import unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.models import (
     ENTITIES,
     AwayPeriod,
     Child,
+    ContactEvent,
+    ContactKind,
     Guardian,
     Household,
     HouseholdCategory,
+    Pairing,
     Parent,
     ParentRole,
     Relationship,
     School,
     SchoolClass,
     Sex,
+    StaffRole,
     Teacher,
     Volunteer,
 )
@@ -164,6 +172,124 @@ def test_list_filters_on_simple_fields(store: SqliteStore) -> None:
         assert uow.count(Child, "S1") == 4
         with pytest.raises(ValueError, match="no field 'klass'"):
             uow.list(Child, "S1", klass="k1")
+
+
+def event(eid: str, day: dt.date, staff: tuple[str, ...]) -> ContactEvent:
+    return ContactEvent(
+        id=eid, school_id="S1", kind=ContactKind.HOME_VISIT, date=day, staff_ids=staff
+    )
+
+
+def test_list_by_membership_and_date_range(store: SqliteStore) -> None:
+    day = dt.date(2026, 9, 7)
+    week = dt.timedelta(days=7)
+    seeded(
+        store,
+        event("e1", day, ("T7",)),
+        event("e2", day + week, ("T7", "T8")),
+        event("e3", day + 2 * week, ("T8",)),
+        Teacher(
+            id="t1",
+            school_id="S1",
+            name="王老师",
+            sex=Sex.FEMALE,
+            roles=(StaffRole.CLASS_TEACHER, StaffRole.PSYCHOLOGIST),
+        ),
+    )
+    with store.unit_of_work(readonly=True) as uow:
+
+        def ids(**query: object) -> list[str]:
+            return [e.id for e in uow.list(ContactEvent, "S1", **query)]
+
+        assert ids(staff_ids="T7") == ["e1", "e2"]
+        assert ids(staff_ids="T9") == []
+        assert ids(since=day + week) == ["e2", "e3"]
+        assert ids(until=day + week) == ["e1", "e2"]
+        assert ids(staff_ids="T8", since=day, until=day + week) == ["e2"]
+        assert ids(since=day + week, until=day) == []
+        assert ids(kind=ContactKind.HOME_VISIT, planned=False) == ["e1", "e2", "e3"]
+        # a tuple of choices (StrEnum) is a tuple of text
+        assert [t.id for t in uow.list(Teacher, "S1", roles=StaffRole.PSYCHOLOGIST)] == ["t1"]
+        assert uow.list(Teacher, "S1", roles=StaffRole.PRINCIPAL) == []
+
+
+@pytest.mark.parametrize(
+    ("cls", "query", "message"),
+    [
+        (Child, {"since": dt.date(2026, 9, 1)}, "Child has no date to bound"),
+        (ContactEvent, {"since": dt.datetime(2026, 9, 1, 8, 0)}, "since must be a date"),
+        (ContactEvent, {"until": "2026-09-01"}, "until must be a date"),
+        (ContactEvent, {"staff_ids": ("T7", "T8")}, "filter it by one member"),
+        (Child, {"parents": ()}, "cannot filter Child on parents"),
+        (Child, {"class_id": ["k1"]}, "only simple values"),
+    ],
+)
+def test_bad_queries_are_refused(
+    store: SqliteStore, cls: type, query: dict[str, object], message: str
+) -> None:
+    seeded(store)
+    with store.unit_of_work(readonly=True) as uow, pytest.raises(ValueError, match=message):
+        uow.list(cls, "S1", **query)
+
+
+def test_schools_by_county(store: SqliteStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.add_all(
+            [
+                School(id="S2", name="二小", county_code="431122"),
+                school("S1"),
+                School(id="S3", name="三小", county_code="431122"),
+            ]
+        )
+        uow.commit()
+        assert [s.id for s in uow.schools()] == ["S1", "S2", "S3"]
+        assert [s.id for s in uow.schools(county_code="431122")] == ["S2", "S3"]
+        assert uow.schools(county_code="110101") == []
+        assert uow.schools()[0] == attrs.evolve(school("S1"), version=1)
+
+
+def query_plan(store: SqliteStore, cls: type, school_id: str, **query: object) -> str:
+    """The plan SQLite picks for ``uow.list(cls, school_id, **query)``."""
+    from liushou_adapters.storage import plan_query
+
+    since = query.pop("since", None)
+    until = query.pop("until", None)
+    conditions = plan_query(cls, since=since, until=until, filters=query)  # type: ignore[arg-type]
+    sql, params = sqlite_module._select("id, data", kind_of(cls), school_id, conditions)
+    with store._connection_held() as conn:
+        rows = conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    return " | ".join(str(r[-1]) for r in rows)
+
+
+def test_queries_by_class_mentor_and_date_use_the_indexes(store: SqliteStore) -> None:
+    day = dt.date(2026, 9, 1)
+    records: list[object] = [child(f"c{i:03d}", class_id=f"k{i % 10}") for i in range(100)]
+    records += [
+        Pairing(
+            id=f"p{i:03d}",
+            school_id="S1",
+            term_id="2026-autumn",
+            child_id=f"c{i:03d}",
+            mentor_id=f"t{i % 10}",
+        )
+        for i in range(100)
+    ]
+    records += [
+        event(f"e{i:04d}", day + dt.timedelta(days=i % 120), (f"T{i % 9}",)) for i in range(600)
+    ]
+    seeded(store, *records)
+    store.close()
+    again = SqliteStore(store.path)  # no statistics yet (no ANALYZE)
+    try:
+        assert "records_child_class_id" in query_plan(again, Child, "S1", class_id="k3")
+        assert "records_pairing_mentor_id" in query_plan(again, Pairing, "S1", mentor_id="t3")
+        plan = query_plan(again, ContactEvent, "S1", since=day, until=day + dt.timedelta(days=6))
+        assert "records_contact_event_date" in plan
+        with again.unit_of_work(readonly=True) as uow:
+            assert len(uow.list(Child, "S1", class_id="k3")) == 10
+            assert len(uow.list(ContactEvent, "S1", until=day + dt.timedelta(days=6))) == 35
+    finally:
+        again.close()
 
 
 def test_record_of_an_unknown_school_is_refused(store: SqliteStore) -> None:
@@ -440,6 +566,47 @@ def test_upgrade_applies_pending_migrations_in_place(
     assert SqliteStore(db).schema_version() == step.version
 
 
+def test_a_version_1_database_is_upgraded_in_place(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:  # as an older liushou would have made it
+        m.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
+        m.setattr(sqlite_module, "LATEST_SCHEMA", 1)
+        old = SqliteStore(db, clock=fixed_clock)
+        seeded(old, child("c1", class_id="k1"), child("c2", class_id="k2"))
+        old.close()
+    assert raw_count(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%json_extract%'") == 0
+
+    store = SqliteStore(db, auto_upgrade=False)
+    assert store.schema_version() == 1
+    with pytest.raises(SchemaError, match="run upgrade"), store.unit_of_work():
+        pass
+    assert store.upgrade() == [2]
+    assert store.upgrade() == []
+    assert store.schema_version() == LATEST_SCHEMA == 2
+    with store.unit_of_work(readonly=True) as uow:
+        assert [c.id for c in uow.list(Child, "S1", class_id="k1")] == ["c1"]
+    assert "records_child_class_id" in query_plan(store, Child, "S1", class_id="k1")
+    assert [a.record_id for a in store.audit_trail()] == ["S1", "c1", "c2"]  # kept
+    store.close()
+    indexes = raw_count(
+        db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%json_extract%'"
+    )
+    assert indexes == 12
+
+
+def test_opening_a_version_1_database_upgrades_it_by_default(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
+        m.setattr(sqlite_module, "LATEST_SCHEMA", 1)
+        SqliteStore(db).close()
+    with SqliteStore(db) as store:
+        assert store.schema_version() == 2
+    assert raw_count(db, "SELECT max(version) FROM schema_version") == 2
+
+
 def test_a_newer_schema_is_refused(db: Path) -> None:
     SqliteStore(db).close()
     with sqlite3.connect(db) as conn:
@@ -462,25 +629,75 @@ def test_open_store_by_url(tmp_path: Path) -> None:
     assert store.path == str(path)
     store.close()
     memory = open_store("sqlite:///:memory:")
+    assert isinstance(memory, SqliteStore)
     seeded(memory, child())
     with memory.unit_of_work() as uow:
         assert uow.get(Child, "S1", "c1").version == 1
     memory.close()
 
 
+def test_the_plugin_declares_the_sqlite_scheme(tmp_path: Path) -> None:
+    (backend,) = sqlite_module.liushou_storage_backends()
+    assert (backend.name, backend.schemes, backend.requires) == ("sqlite", ("sqlite",), ())
+    store = backend.open(f"sqlite:///{tmp_path / 'p.db'}")
+    assert isinstance(store, SqliteStore)
+    store.close()
+
+
+def test_open_store_uses_the_plugin_manager_it_is_given(tmp_path: Path) -> None:
+    only_memory = plugins.plugin_manager(entry_points=False, plugins=[("memory", memory_module)])
+    assert known_schemes(only_memory) == ("memory",)
+    with pytest.raises(
+        UnknownStoreScheme, match="unknown store scheme 'sqlite'; known schemes: memory"
+    ):
+        open_store(f"sqlite:///{tmp_path / 'x.db'}", pm=only_memory)
+    both = plugins.plugin_manager(
+        entry_points=False, plugins=[("memory", memory_module), ("sqlite", sqlite_module)]
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}", both)
+    assert isinstance(store, SqliteStore)
+    store.close()
+
+
+def test_blocking_the_sqlite_plugin_removes_its_scheme(tmp_path: Path) -> None:
+    pm = plugins.plugin_manager(
+        entry_points=False,
+        plugins=[("memory", memory_module), ("sqlite", sqlite_module)],
+        disabled=["sqlite"],
+    )
+    with pytest.raises(UnknownStoreScheme, match="known schemes: memory"):
+        open_store(f"sqlite:///{tmp_path / 'x.db'}", pm=pm)
+
+
+def test_the_installed_entry_points_serve_sqlite() -> None:
+    assert "sqlite" in known_schemes()
+
+
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "error", "message"),
     [
-        ("mysql://u:secret@host/db", "unknown store scheme 'mysql'; known schemes: sqlite"),
-        ("liushou.db", "no scheme"),
-        ("sqlite://", "three slashes"),
+        (
+            "mysql://u:secret@host/db",
+            UnknownStoreScheme,
+            r"unknown store scheme 'mysql'; known schemes: .*sqlite",
+        ),
+        ("liushou.db", UnknownStoreScheme, "starts with a scheme"),
+        ("sqlite://", InvalidStoreUrl, "three slashes"),
+        ("sqlite:///", InvalidStoreUrl, "needs a path"),
+        ("sqlite:///x.db?mode=ro", InvalidStoreUrl, "no query parameters"),
     ],
 )
-def test_unknown_scheme_lists_the_known_ones(url: str, message: str) -> None:
-    with pytest.raises(UnknownStoreScheme, match=message) as info:
+def test_bad_urls_say_what_is_wrong(url: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message) as info:
         open_store(url)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ValueError)  # the CLI's bad input, exit status 2
+    assert isinstance(info.value, InvalidStoreUrl)
     assert "secret" not in str(info.value)
+
+
+def test_an_unknown_scheme_is_also_an_unknown_plugin_name() -> None:
+    with pytest.raises(plugins.UnknownName):
+        open_store("mysql://host/db")
 
 
 # ----------------------------------------------------------------------------- households

@@ -94,10 +94,11 @@ def plugin_manager(
             pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
         except Exception as exc:
             raise PluginError(f"a liushou plugin failed to load: {exc}") from exc
-    for name, plugin in plugins:
+    extra = list(plugins)
+    for name, plugin in extra:
         if not pm.is_blocked(name):
             pm.register(plugin, name=name)
-    known = _plugin_names(pm, entry_points)
+    known = _plugin_names(pm, entry_points) | {name for name, _ in extra}
     unknown = [n for n in blocked if n not in known]
     if unknown:
         raise UnknownName(
@@ -112,7 +113,7 @@ def plugin_manager(
 
 
 def _plugin_names(pm: pluggy.PluginManager, entry_points: bool) -> set[str]:
-    names = {name for name, _ in pm.list_name_plugin() if name}
+    names = {name for name, plugin in pm.list_name_plugin() if name and plugin is not None}
     if entry_points:
         from importlib.metadata import entry_points as eps
 

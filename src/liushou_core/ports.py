@@ -18,16 +18,74 @@ audit entry in the same transaction.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
-__all__ = ["AuditEntry", "Exporter", "Notifier", "Store", "UnitOfWork"]
+from liushou_core.models import (
+    ENTITIES,
+    AidDecision,
+    Consent,
+    ContactEvent,
+    DiaryEntry,
+    HealthCheck,
+    Incident,
+    SafetyPledge,
+    School,
+)
+
+__all__ = [
+    "DATE_FIELDS",
+    "RECORD_KINDS",
+    "AuditEntry",
+    "Exporter",
+    "Notifier",
+    "Store",
+    "UnitOfWork",
+    "kind_of",
+]
 
 T = TypeVar("T")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+#: Kind name -> record class, for every entity a store keeps: a stable snake_case
+#: name per class (``Child`` -> ``child``, ``SchoolClass`` -> ``school_class``),
+#: the ``kind`` of :class:`AuditEntry`.
+RECORD_KINDS: Mapping[str, type] = {_snake(cls.__name__): cls for cls in ENTITIES}
+_KIND_OF: dict[type, str] = {cls: kind for kind, cls in RECORD_KINDS.items()}
+
+
+def kind_of(cls: type) -> str:
+    """The stored kind of a record class (``Child`` -> ``"child"``).
+
+    Raises :class:`TypeError` for a class that is not a stored entity.
+    """
+    try:
+        return _KIND_OF[cls]
+    except KeyError:
+        known = ", ".join(c.__name__ for c in _KIND_OF)
+        raise TypeError(f"{cls.__name__} is not a stored record type; known: {known}") from None
+
+
+#: The date field that ``since``/``until`` bound, per record kind.
+DATE_FIELDS: dict[type, str] = {
+    ContactEvent: "date",
+    DiaryEntry: "date",
+    HealthCheck: "date",
+    Incident: "occurred_on",
+    AidDecision: "on",
+    SafetyPledge: "signed_on",
+    Consent: "given_on",
+}
 
 
 @attrs.frozen
@@ -65,7 +123,7 @@ class UnitOfWork(Protocol):
 
     def add(self, record: T) -> T: ...
 
-    def add_all(self, records: Iterable[T]) -> list[T]: ...
+    def add_all(self, records: Iterable[T]) -> builtins.list[T]: ...
 
     def update(self, record: T) -> T: ...
 
@@ -73,18 +131,43 @@ class UnitOfWork(Protocol):
 
     def get(self, cls: type[T], school_id: str, id: str) -> T: ...
 
-    def list(self, cls: type[T], school_id: str, **filters: Any) -> list[T]: ...
+    def list(
+        self,
+        cls: type[T],
+        school_id: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        **filters: Any,
+    ) -> builtins.list[T]:
+        """The school's records of ``cls``, ordered by id.
+
+        ``filters`` compare a simple field for equality (``class_id="S1-g3c1"``,
+        ``boarding=True``, ``household_id=None``) or, for a tuple-of-text field,
+        membership (``staff_ids="T7"``: events the mentor T7 took part in).
+        ``since``/``until`` (inclusive) bound the kind's date field, see
+        :data:`DATE_FIELDS`; a kind without one raises :class:`ValueError`.
+        """
+        ...
+
+    def count(self, cls: type, school_id: str) -> int: ...
+
+    def schools(self, *, county_code: str | None = None) -> builtins.list[School]:
+        """Every stored school, or those of one county, ordered by id."""
+        ...
 
 
 @runtime_checkable
 class Store(Protocol):
     """A storage backend: opens units of work, keeps the audit trail and schema."""
 
-    def unit_of_work(self, actor: str = "system") -> UnitOfWork: ...
+    def unit_of_work(
+        self, actor: str = "system", *, purpose: str = "", readonly: bool = False
+    ) -> UnitOfWork: ...
 
     def audit_trail(self, *, school_id: str | None = None) -> Sequence[AuditEntry]: ...
 
-    def upgrade(self) -> list[int]: ...
+    def upgrade(self) -> builtins.list[int]: ...
 
     def close(self) -> None: ...
 

@@ -1,62 +1,79 @@
 """Storage adapters, chosen by URL.
 
 :func:`open_store` opens a store from a URL such as ``sqlite:///liushou.db``
-(the embedded default) or ``sqlite:///:memory:``. The scheme picks the backend
-by name, never by load order; an unknown scheme is an :class:`UnknownStoreScheme`
-error that lists the known ones.
+(the embedded default), ``sqlite:///:memory:`` or ``memory://``. The URL's
+scheme picks the backend through the plugin registry
+(:func:`liushou_core.plugins.open_store`): every backend, ours included, is a
+plugin under the ``liushou`` entry-point group that declares the schemes it
+serves, so a deployer can add one or block one by name. An unknown scheme is
+an :class:`UnknownStoreScheme` error that lists the known ones.
 
 Records are stored under a *kind*, a stable name per model class
 (``Child`` -> ``child``, ``SchoolClass`` -> ``school_class``); see :func:`kind_of`.
 Every key starts with the school id, and every row carries its county code.
+
+:func:`plan_query` checks the ``since``/``until``/``**filters`` arguments of
+:meth:`UnitOfWork.list <liushou_core.ports.UnitOfWork.list>` once for every
+backend and turns them into :class:`Condition` values, so that all backends
+accept and refuse the same queries with the same messages.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+import threading
+import types
+import typing
+from collections.abc import Mapping
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
+import attrs
+
+from liushou_core import plugins
 from liushou_core.errors import LiushouError
-from liushou_core.models import ENTITIES, School
+from liushou_core.models import School
+from liushou_core.ports import DATE_FIELDS, RECORD_KINDS, kind_of
 
 if TYPE_CHECKING:
+    import pluggy
+
     from liushou_core.ports import Store
 
 __all__ = [
-    "BACKENDS",
     "KINDS",
+    "Condition",
+    "InvalidStoreUrl",
     "UnknownStoreScheme",
+    "default_plugin_manager",
+    "field_shapes",
     "kind_of",
     "known_schemes",
     "open_store",
+    "plain_value",
+    "plan_query",
     "redact_url",
+    "reset_plugin_manager",
     "school_id_of",
 ]
 
 
-class UnknownStoreScheme(LiushouError, ValueError):
-    """A store URL whose scheme no storage backend serves."""
+class InvalidStoreUrl(LiushouError, ValueError):
+    """A store URL that its backend cannot open as written (``sqlite://x.db``)."""
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+class UnknownStoreScheme(InvalidStoreUrl, plugins.UnknownName):
+    """A store URL whose scheme no storage backend serves (or that has no scheme).
+
+    Both a :class:`ValueError` (bad input) and a
+    :class:`liushou_core.plugins.UnknownName` (no plugin provides it).
+    """
 
 
 #: Kind name -> model class, for every entity the stores keep.
-KINDS: Final[Mapping[str, type]] = {_snake(cls.__name__): cls for cls in ENTITIES}
-_KIND_OF: Final[dict[type, str]] = {cls: kind for kind, cls in KINDS.items()}
-
-
-def kind_of(cls: type) -> str:
-    """The stored kind of a model class (``Child`` -> ``"child"``).
-
-    Raises :class:`TypeError` for a class that is not a stored entity.
-    """
-    try:
-        return _KIND_OF[cls]
-    except KeyError:
-        known = ", ".join(c.__name__ for c in _KIND_OF)
-        raise TypeError(f"{cls.__name__} is not a stored record type; known: {known}") from None
+KINDS: Final[Mapping[str, type]] = RECORD_KINDS
 
 
 def school_id_of(record: Any) -> str:
@@ -66,42 +83,188 @@ def school_id_of(record: Any) -> str:
     return str(record.school_id)
 
 
-def _open_sqlite(url: str) -> Store:
-    from liushou_adapters.storage.sqlite import SqliteStore
-
-    return SqliteStore.from_url(url)
-
-
-#: URL scheme -> function opening a store from the whole URL.
-BACKENDS: Final[dict[str, Callable[[str], Store]]] = {"sqlite": _open_sqlite}
-
-
 def redact_url(url: str) -> str:
     """``url`` with any password hidden, fit for messages and logs."""
     return re.sub(r"^([a-zA-Z][\w+.-]*://[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
-def known_schemes() -> tuple[str, ...]:
+# ----------------------------------------------------------------------------- plugins
+
+_pm_lock = threading.Lock()
+_pm: pluggy.PluginManager | None = None
+
+
+def default_plugin_manager() -> pluggy.PluginManager:
+    """The process's plugin manager, built on first use by
+    :func:`liushou_core.plugins.plugin_manager` (entry points, honouring
+    ``LIUSHOU_DISABLED_PLUGINS`` as it is at that moment)."""
+    global _pm
+    with _pm_lock:
+        if _pm is None:
+            _pm = plugins.plugin_manager()
+        return _pm
+
+
+def reset_plugin_manager() -> None:
+    """Forget the process's plugin manager; the next use builds a new one
+    (after installing a plugin or changing ``LIUSHOU_DISABLED_PLUGINS``)."""
+    global _pm
+    with _pm_lock:
+        _pm = None
+
+
+def known_schemes(pm: pluggy.PluginManager | None = None) -> tuple[str, ...]:
     """The URL schemes :func:`open_store` understands, sorted."""
-    return tuple(sorted(BACKENDS))
+    backends = plugins.storage_backends(pm or default_plugin_manager())
+    return tuple(sorted(s for b in backends.values() for s in b.schemes))
 
 
-def open_store(url: str) -> Store:
-    """Open the store at ``url`` (``sqlite:///path.db`` or ``sqlite:///:memory:``).
+def open_store(url: str, pm: pluggy.PluginManager | None = None) -> Store:
+    """Open the store at ``url`` with the backend plugin that serves its scheme.
 
-    A new database gets its schema; an older one is upgraded in place.
-    Raises :class:`UnknownStoreScheme` (a :class:`ValueError`) for a URL whose
-    scheme is not served, naming the known schemes.
+    ``sqlite:///path.db`` (a new database gets its schema; an older one is
+    upgraded in place), ``sqlite:///:memory:``, ``memory://`` (a fresh store),
+    ``memory://name`` (one store per name in the process), and whatever the
+    installed plugins serve (``postgresql://...``). ``pm`` is the plugin
+    manager to use, by default :func:`default_plugin_manager`.
+
+    :raises UnknownStoreScheme: the scheme is missing or no backend serves it
+        (a :class:`ValueError`); the message lists the known schemes.
+    :raises InvalidStoreUrl: the backend cannot use the rest of the URL.
+    :raises liushou_core.plugins.PluginError: the backend's driver is not installed.
     """
+    pm = pm or default_plugin_manager()
     scheme, sep, _ = url.partition("://")
+    known = ", ".join(known_schemes(pm)) or "(none)"
     if not sep or not scheme:
         raise UnknownStoreScheme(
-            f"store URL {url!r} has no scheme; expected e.g. sqlite:///liushou.db "
-            f"(known schemes: {', '.join(known_schemes())})"
+            f"a store URL starts with a scheme, e.g. sqlite:///liushou.db (known schemes: {known})"
         )
-    opener = BACKENDS.get(scheme.lower())
-    if opener is None:
+    try:
+        plugins.storage_backend_for_url(pm, url)
+    except plugins.UnknownName:
         raise UnknownStoreScheme(
-            f"unknown store scheme {scheme!r}; known schemes: {', '.join(known_schemes())}"
-        )
-    return opener(url)
+            f"unknown store scheme {scheme!r}; known schemes: {known}"
+        ) from None
+    return cast("Store", plugins.open_store(url, pm))
+
+
+# ----------------------------------------------------------------------------- queries
+
+Op = Literal["eq", "is_null", "has", "since", "until"]
+Shape = Literal["scalar", "texts", "other"]
+
+_SCALARS: Final = (str, int, float, bool, dt.date, Enum, type(None))
+
+
+@attrs.frozen
+class Condition:
+    """One checked condition of a :meth:`~liushou_core.ports.UnitOfWork.list` query.
+
+    ``op`` is one of:
+
+    * ``"eq"``: the field equals ``value`` (JSON form in ``plain``);
+    * ``"is_null"``: the field is ``None``;
+    * ``"has"``: the tuple-of-text field contains ``value``;
+    * ``"since"`` / ``"until"``: the date field is on or after / on or before
+      ``value`` (a :class:`datetime.date`; ``plain`` is its ISO text).
+
+    ``plain`` is the value as it appears in the stored JSON (text, number,
+    ``true``/``false``), ready to be a query parameter; ``field`` is a Python
+    identifier, safe to write into a JSON path.
+    """
+
+    field: str
+    op: Op
+    value: Any
+    plain: Any
+
+
+def plain_value(value: Any) -> Any:
+    """The JSON form of a simple value: an enum's value, a date's ISO text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _shape(tp: Any) -> Shape:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis and isinstance(args[0], type):
+            return "texts" if issubclass(args[0], str) else "other"
+        return "other"
+    if origin in (typing.Union, types.UnionType):
+        shapes = {_shape(a) for a in typing.get_args(tp)}
+        return "scalar" if shapes == {"scalar"} else "other"
+    if isinstance(tp, type) and issubclass(tp, _SCALARS):
+        return "scalar"
+    return "other"
+
+
+@functools.cache
+def field_shapes(cls: type) -> Mapping[str, Shape]:
+    """Each field of a record class: ``scalar`` (filtered by equality), ``texts``
+    (a tuple of text, filtered by membership) or ``other`` (not filterable)."""
+    hints = typing.get_type_hints(cls)
+    return types.MappingProxyType(
+        {f.name: _shape(hints.get(f.name, f.type)) for f in attrs.fields(cast(Any, cls))}
+    )
+
+
+def plan_query(
+    cls: type,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> list[Condition]:
+    """Check the arguments of ``uow.list(cls, school_id, since=..., until=..., **filters)``.
+
+    Returns the conditions in a stable order (filters as given, then
+    ``since``, ``until``). Raises :class:`ValueError` naming the problem for
+    an unknown field, a field that cannot be filtered (nested records), a
+    value that is not simple, several values for a tuple field, and
+    ``since``/``until`` on a kind without a date (see
+    :data:`liushou_core.ports.DATE_FIELDS`) or that are not dates.
+    """
+    shapes = field_shapes(cls)
+    out: list[Condition] = []
+    for name, value in (filters or {}).items():
+        shape = shapes.get(name)
+        if shape is None:
+            raise ValueError(f"{cls.__name__} has no field {name!r}; fields: {', '.join(shapes)}")
+        if shape == "other":
+            raise ValueError(
+                f"cannot filter {cls.__name__} on {name}: only simple fields and tuples of text"
+            )
+        if shape == "texts":
+            if not isinstance(value, str):
+                raise ValueError(
+                    f"{cls.__name__}.{name} is a tuple: filter it by one member, "
+                    f"e.g. {name}='...' (got {type(value).__name__})"
+                )
+            out.append(Condition(name, "has", value, plain_value(value)))
+            continue
+        if not isinstance(value, _SCALARS):
+            raise ValueError(f"cannot filter on {name}={value!r}: only simple values")
+        if value is None:
+            out.append(Condition(name, "is_null", None, None))
+        else:
+            out.append(Condition(name, "eq", value, plain_value(value)))
+    if since is not None or until is not None:
+        field = DATE_FIELDS.get(cls)
+        if field is None:
+            dated = ", ".join(f"{c.__name__} ({f})" for c, f in DATE_FIELDS.items())
+            raise ValueError(
+                f"{cls.__name__} has no date to bound with since/until; kinds with one: {dated}"
+            )
+        for op, day in (("since", since), ("until", until)):
+            if day is None:
+                continue
+            if type(day) is not dt.date:
+                raise ValueError(f"{op} must be a date (datetime.date), got {day!r}")
+            out.append(Condition(field, cast(Op, op), day, day.isoformat()))
+    return out

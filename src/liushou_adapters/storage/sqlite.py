@@ -21,6 +21,13 @@ Schema (migration 1):
 * ``schema_version``: the migrations applied; :meth:`SqliteStore.upgrade`
   applies the pending ones in place.
 
+Migration 2 adds partial expression indexes (``json_extract(data, '$.class_id')``
+for children, the date field of each dated kind, a pairing's term, mentor and
+child, a diary's mentor) and an index of schools by county. A query names its
+kind as a literal so that SQLite can use them, and a filtered query has no
+``ORDER BY`` (its rows are sorted by id in Python), so that SQLite picks the
+index over the primary key even without statistics (no ``ANALYZE`` needed).
+
 >>> from liushou_core.models import School
 >>> store = SqliteStore(":memory:")
 >>> with store.unit_of_work(actor="doctest") as uow:
@@ -40,17 +47,24 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
 
-from liushou_adapters.storage import UnknownStoreScheme, kind_of, school_id_of
+from liushou_adapters.storage import (
+    Condition,
+    InvalidStoreUrl,
+    kind_of,
+    plan_query,
+    school_id_of,
+)
+from liushou_core import hookimpl
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
+from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School
-from liushou_core.ports import AuditEntry, Store
+from liushou_core.ports import AuditEntry, Store, UnitOfWork
 
 __all__ = [
     "LATEST_SCHEMA",
@@ -59,6 +73,7 @@ __all__ = [
     "SchemaError",
     "SqliteStore",
     "SqliteUnitOfWork",
+    "liushou_storage_backends",
 ]
 
 T = TypeVar("T")
@@ -120,6 +135,34 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
         ),
     ),
+    Migration(
+        2,
+        "indexes for queries by class, mentor, child, term and date range",
+        (
+            # Partial indexes, one per kind: a query names its kind as a literal
+            # (kind = 'child') so that SQLite can use them; rows of other kinds
+            # cost nothing to write.
+            *(
+                f"CREATE INDEX records_{kind}_{field} ON records "
+                f"(school_id, json_extract(data, '$.{field}')) WHERE kind = '{kind}'"
+                for kind, field in (
+                    ("child", "class_id"),
+                    ("pairing", "term_id"),
+                    ("pairing", "mentor_id"),
+                    ("pairing", "child_id"),
+                    ("diary_entry", "mentor_id"),
+                    ("contact_event", "date"),
+                    ("diary_entry", "date"),
+                    ("health_check", "date"),
+                    ("incident", "occurred_on"),
+                    ("aid_decision", "on"),
+                    ("safety_pledge", "signed_on"),
+                    ("consent", "given_on"),
+                )
+            ),
+            "CREATE INDEX schools_county ON schools (county_code)",
+        ),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -141,15 +184,15 @@ def _dumps(data: Any) -> str:
 def _path_from_url(url: str) -> str:
     prefix = "sqlite:///"
     if not url.lower().startswith(prefix):
-        raise UnknownStoreScheme(
+        raise InvalidStoreUrl(
             "an SQLite store URL is sqlite:///path.db (three slashes; four for an "
             "absolute path) or sqlite:///:memory:"
         )
     path = url[len(prefix) :]
     if not path:
-        raise UnknownStoreScheme("an SQLite store URL needs a path: sqlite:///liushou.db")
+        raise InvalidStoreUrl("an SQLite store URL needs a path: sqlite:///liushou.db")
     if "?" in path:
-        raise UnknownStoreScheme("SQLite store URLs take no query parameters")
+        raise InvalidStoreUrl("SQLite store URLs take no query parameters")
     return path
 
 
@@ -356,9 +399,6 @@ class SqliteStore:
         with self._connection_held() as conn:
             rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
         return [AuditEntry(row[0], dt.datetime.fromisoformat(row[1]), *row[2:]) for row in rows]
-
-
-_SIMPLE = (str, int, float, dt.date, Enum, type(None))
 
 
 class SqliteUnitOfWork:
@@ -673,47 +713,102 @@ class SqliteUnitOfWork:
             raise NotFound(f"{kind} {id} of school {school_id} is not stored")
         return structure(json.loads(row[0]), cls)
 
-    def list(self, cls: type[T], school_id: str, **filters: Any) -> builtins.list[T]:
-        """The school's records of ``cls``, by id, where each field equals its filter value.
+    def list(
+        self,
+        cls: type[T],
+        school_id: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        **filters: Any,
+    ) -> builtins.list[T]:
+        """The school's records of ``cls``, by id, that meet every condition.
 
-        Filters compare simple fields (text, numbers, true/false, dates, choices,
-        ``None``): ``uow.list(Child, "S1", class_id="S1-c3", boarding=True)``.
+        ``filters`` compare simple fields (text, numbers, true/false, dates,
+        choices, ``None``) for equality, and tuple-of-text fields for
+        membership: ``uow.list(Child, "S1", class_id="S1-c3", boarding=True)``,
+        ``uow.list(ContactEvent, "S1", staff_ids="T7", since=monday, until=sunday)``.
+        ``since``/``until`` (inclusive) bound the kind's date field
+        (:data:`~liushou_core.ports.DATE_FIELDS`); see
+        :func:`~liushou_adapters.storage.plan_query` for what is refused.
         """
-        kind = kind_of(cls)
-        sql = "SELECT data FROM records WHERE school_id = ? AND kind = ?"
-        params: builtins.list[Any] = [school_id, kind]
-        fields = attrs.fields_dict(cast(Any, cls))
-        for name, value in filters.items():
-            if name not in fields:
-                raise ValueError(
-                    f"{cls.__name__} has no field {name!r}; fields: {', '.join(fields)}"
-                )
-            if not isinstance(value, _SIMPLE):
-                raise ValueError(f"cannot filter on {name}={value!r}: only simple values")
-            plain = unstructure(value)
-            # a field name is an identifier: safe to write into the JSON path
-            if plain is None:
-                sql += f" AND json_extract(data, '$.{name}') IS NULL"
-            else:
-                sql += f" AND json_extract(data, '$.{name}') = ?"
-                params.append(int(plain) if isinstance(plain, bool) else plain)
-        rows = self._require().execute(sql + " ORDER BY id", params).fetchall()
-        return [structure(json.loads(data), cls) for (data,) in rows]
+        conditions = plan_query(cls, since=since, until=until, filters=filters)
+        sql, params = _select("id, data", kind_of(cls), school_id, conditions)
+        conn = self._require()
+        if conditions:
+            # No ORDER BY: with it SQLite prefers the primary key (already in id
+            # order) to an index on the condition; sorting the few rows found is cheaper.
+            rows = sorted(conn.execute(sql, params).fetchall())
+        else:
+            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [structure(json.loads(data), cls) for _, data in rows]
 
     def count(self, cls: type, school_id: str) -> int:
         """How many records of ``cls`` the school has."""
-        row = (
-            self._require()
-            .execute(
-                "SELECT count(*) FROM records WHERE school_id = ? AND kind = ?",
-                (school_id, kind_of(cls)),
-            )
-            .fetchone()
+        sql, params = _select("count(*)", kind_of(cls), school_id, [])
+        return int(self._require().execute(sql, params).fetchone()[0])
+
+    def schools(self, *, county_code: str | None = None) -> builtins.list[School]:
+        """Every stored school, or those of one county, ordered by id."""
+        sql = (
+            "SELECT r.data FROM schools AS s JOIN records AS r "
+            "ON r.school_id = s.school_id AND r.kind = 'school' AND r.id = s.school_id"
         )
-        return int(row[0])
+        params: tuple[str, ...] = ()
+        if county_code is not None:
+            sql += " WHERE s.county_code = ?"
+            params = (county_code,)
+        rows = self._require().execute(sql + " ORDER BY s.school_id", params).fetchall()
+        return [structure(json.loads(data), School) for (data,) in rows]
+
+
+def _select(
+    what: str, kind: str, school_id: str, conditions: Sequence[Condition]
+) -> tuple[str, builtins.list[Any]]:
+    """``SELECT what FROM records WHERE ...`` for one school, kind and conditions.
+
+    The kind is written as a literal (kinds are fixed snake_case names), so
+    that SQLite can use the partial indexes of migration 2; field names are
+    identifiers (checked by :func:`plan_query`), safe in a JSON path.
+    """
+    sql = f"SELECT {what} FROM records WHERE school_id = ? AND kind = '{kind}'"
+    params: builtins.list[Any] = [school_id]
+    for c in conditions:
+        path = f"json_extract(data, '$.{c.field}')"
+        if c.op == "eq":
+            sql += f" AND {path} = ?"
+            params.append(int(c.plain) if isinstance(c.plain, bool) else c.plain)
+        elif c.op == "is_null":
+            sql += f" AND {path} IS NULL"
+        elif c.op == "has":
+            sql += f" AND EXISTS (SELECT 1 FROM json_each(data, '$.{c.field}') WHERE value = ?)"
+            params.append(c.plain)
+        elif c.op == "since":
+            sql += f" AND {path} >= ?"
+            params.append(c.plain)
+        else:  # until
+            sql += f" AND {path} <= ?"
+            params.append(c.plain)
+    return sql, params
+
+
+@hookimpl
+def liushou_storage_backends() -> builtins.list[StorageBackend]:
+    """The SQLite backend: ``sqlite:///path.db`` and ``sqlite:///:memory:``."""
+    return [
+        StorageBackend(
+            name="sqlite",
+            schemes=("sqlite",),
+            open=SqliteStore.from_url,
+            description="one SQLite file (the embedded default): sqlite:///liushou.db",
+        )
+    ]
 
 
 if TYPE_CHECKING:  # the store satisfies the port (checked by mypy)
 
     def _conforms(store: SqliteStore) -> Store:
         return store
+
+    def _conforms_uow(uow: SqliteUnitOfWork) -> UnitOfWork:
+        return uow
