@@ -1,10 +1,12 @@
-"""Smoke test of the conversion benchmark: it runs, and the libraries agree.
+"""Smoke tests of the benchmarks: they run, and what they compare is equivalent.
 
-This is not a timing test: it checks with 200 records that the benchmark's
-functions work, that its figures are sane, and that liushou, pydantic and
-msgspec build equivalent records from the same dicts (so the timings compare
-like with like). Run the benchmark itself with
-``python benchmarks/bench_convert.py``.
+These are not timing tests. The conversion benchmark runs on 200 records: its
+functions work, its figures are sane, and liushou, pydantic and msgspec build
+equivalent records from the same dicts (so the timings compare like with like).
+The storage benchmark runs on a county of 2 schools: the store and the bare
+table hold the same rows, the store reads back what went in, and its command
+line works. Run the benchmarks themselves with ``python benchmarks/bench_convert.py``
+and ``python benchmarks/bench_storage.py``.
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
-pytest.importorskip("pydantic")
-pytest.importorskip("msgspec")
-
 N = 200
 
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[Any]:
+    pytest.importorskip("pydantic")
+    pytest.importorskip("msgspec")
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import bench_convert
@@ -124,3 +125,110 @@ def test_command_line(bench: Any, tmp_path: Path, capsys: pytest.CaptureFixture[
     shown = capsys.readouterr().out
     assert "records/s" in shown
     assert "structure: liushou/pydantic" in shown
+
+
+# ----------------------------------------------------------------------------- storage
+
+SCHOOLS = 2
+
+
+@pytest.fixture(scope="module")
+def storage() -> Iterator[Any]:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_storage
+
+        yield bench_storage
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def county(storage: Any) -> Any:
+    return storage.make_county(SCHOOLS, seed=1)
+
+
+@pytest.fixture(scope="module")
+def storage_results(storage: Any, county: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return storage.run(
+        SCHOOLS,
+        county=county,
+        repeat=1,
+        batch_size=100,
+        directory=tmp_path_factory.mktemp("bench-storage"),
+    )
+
+
+def test_county_rows_are_the_stores_rows(storage: Any, county: Any) -> None:
+    from liushou_core.models import Child, School, Teacher
+
+    assert len(county.records) == len(county.rows) == sum(county.kinds.values())
+    assert county.kinds["School"] == SCHOOLS
+    assert county.kinds["Child"] > 100
+    assert county.kinds["Teacher"] > 40
+    assert {cls for cls, _ in county.groups} >= {School, Teacher, Child}
+    sid, kind, rid, county_code, version, data = county.rows[0]
+    assert (kind, version) == ("school", 1)
+    assert sid == rid == county.records[0].id
+    assert json.loads(data)["county_code"] == county_code
+    assert "\\u" not in data  # Chinese kept as it is, as the stores write it
+
+
+def test_storage_benchmark_times_store_and_bare(storage: Any, storage_results: Any) -> None:
+    res = storage_results
+    assert list(res.backends) == ["sqlite"]
+    assert res.backends["sqlite"]["bare"] == "executemany"
+    assert {(t.operation, t.method) for t in res.timings} == {
+        (op, m) for op in ("load", "read") for m in storage.METHODS
+    }
+    for t in res.timings:
+        assert t.n == res.records
+        assert 0 < t.best < 60
+        assert math.isfinite(t.per_second)
+    for op in ("load", "read"):
+        for base in storage.METHODS[1:]:
+            assert 0 < res.ratio("sqlite", op, base) < math.inf
+
+
+def test_storage_benchmark_compares_like_with_like(storage_results: Any) -> None:
+    check = storage_results.checks["sqlite"]
+    assert check["mismatches"] == 0, check["problems"]
+    n = storage_results.records
+    assert check["records_read"] == check["rows_compared"] == check["audit_entries"] == n
+
+
+def test_storage_benchmark_json(storage: Any, storage_results: Any) -> None:
+    data = storage_results.to_json()
+    assert data["benchmark"] == "storage"
+    assert data["schools"] == SCHOOLS
+    assert "sqlite: load store/bare" in data["ratios"]
+    [target] = data["targets"]
+    assert target["target"] == storage.TARGET == 0.5
+    assert isinstance(target["passed"], bool)
+    json.dumps(data)
+
+
+def test_storage_command_line(
+    storage: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "storage.json"
+    argv = ["--schools", str(SCHOOLS), "--repeat", "1", "--quiet", "--dir", str(tmp_path)]
+    assert storage.main([*argv, "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["records"] > 0
+    assert saved["checks"]["sqlite"]["mismatches"] == 0
+    shown = capsys.readouterr().out
+    assert "records/s" in shown
+    assert "bare executemany" in shown
+    assert "sqlite: load store/bare >= 0.5" in shown
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["storage.json"]  # databases removed
+
+
+@pytest.mark.postgres
+def test_storage_benchmark_on_postgres(storage: Any, county: Any, request: Any) -> None:
+    pytest.importorskip("liushou_adapters.storage.postgres")
+    url = request.getfixturevalue("postgres_url")
+    res = storage.run(SCHOOLS, county=county, backends=["postgres"], repeat=1, postgres_url=url)
+    assert res.backends["postgres"]["bare"] == "COPY"
+    assert res.checks["postgres"]["mismatches"] == 0, res.checks["postgres"]["problems"]
+    assert 0 < res.ratio("postgres", "load") < math.inf
