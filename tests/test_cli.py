@@ -87,7 +87,7 @@ def test_main_help_lists_the_global_options(tmp_path: Path) -> None:
     [
         (["--on", "2026-13-01", "demo"], "--on"),
         (["--on", "29.11.2026", "demo"], "YYYY-MM-DD"),
-        (["--store", "mysql://u:secret@db/x", "demo"], "known schemes: sqlite"),
+        (["--store", "mysql://u:secret@db/x", "demo"], "unknown store scheme 'mysql'"),
         (["--store", "sqlite://", "demo"], "three slashes"),
         (["--store", "sqlite:////nonexistent-dir/x/y.db", "demo"], "cannot open"),
         (["--lang", "fr", "demo"], "--lang"),

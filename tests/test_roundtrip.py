@@ -208,13 +208,14 @@ def test_register_type_strategies_makes_from_type_work() -> None:
 
 
 def test_core_does_not_import_hypothesis() -> None:
-    """Hypothesis is a test dependency: only ``testing.strategies`` may import it."""
+    """Hypothesis is a test dependency: only the ``testing`` helpers may import it."""
     code = textwrap.dedent(
         """
         import importlib, pkgutil, sys
         import liushou_core
+        TEST_HELPERS = {"liushou_core.testing.strategies", "liushou_core.testing.conformance"}
         for info in pkgutil.walk_packages(liushou_core.__path__, "liushou_core."):
-            if info.name != "liushou_core.testing.strategies":
+            if info.name not in TEST_HELPERS:
                 importlib.import_module(info.name)
         print(sorted(m for m in sys.modules if m.split(".")[0] == "hypothesis"))
         """

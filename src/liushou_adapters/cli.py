@@ -31,6 +31,7 @@ from rich.table import Table
 from liushou_adapters.storage import open_store, redact_url
 from liushou_core.classify import Category, Classification, Survey, survey
 from liushou_core.errors import LiushouError, NotFound
+from liushou_core.i18n import N_, catalogue
 from liushou_core.masking import mask_id, mask_text
 from liushou_core.models import (
     Child,
@@ -51,49 +52,42 @@ DEMO_ACTOR: Final = "liushou demo"
 
 # The command's own words, in both languages (the rules' messages come from the
 # catalogue through Message.render).
-_UI: Final[dict[str, tuple[str, str]]] = {
-    "title": ("{school}：全校学生 {total} 人，分类日期 {on}", "{school}: {total} pupils, on {on}"),
-    "title_county": (
-        "{schools} 所学校：学生 {total} 人，分类日期 {on}",
-        "{schools} schools: {total} pupils, on {on}",
-    ),
-    "by_category": ("按类别统计", "By category"),
-    "by_class": ("按班级统计", "By class"),
-    "by_school": ("按学校统计", "By school"),
-    "examples": ("示例（姓名仅在本机显示，证件号已遮蔽）", "Examples (names shown locally only)"),
-    "category": ("类别", "Category"),
-    "count": ("人数", "Pupils"),
-    "share": ("占比", "Share"),
-    "class": ("班级", "Class"),
-    "school": ("学校", "School"),
-    "pupils": ("学生数", "Pupils"),
-    "pupil": ("学生", "Pupil"),
-    "reasons": ("原因", "Reasons"),
-    "note_multi": (
-        "注：一名学生可同时属于多个类别（如既是留守儿童又是困境儿童）。",
-        "A pupil may count in several categories (left-behind and in difficulty).",
-    ),
-    "stored": (
-        "存储 {url}：新增 {added} 条记录，更新 {updated} 条，删除 {deleted} 条，{unchanged} 条未变",
+#: Labels of the command's output: English message ids, translated by the catalogue.
+_UI: Final[dict[str, str]] = {
+    "title": N_("{school}: {total} pupils, on {on}"),
+    "title_county": N_("{schools} schools: {total} pupils, on {on}"),
+    "by_category": N_("By category"),
+    "by_class": N_("By class"),
+    "by_school": N_("By school"),
+    "examples": N_("Examples (names shown locally only)"),
+    "category": N_("Category"),
+    "count": N_("Pupils"),
+    "share": N_("Share"),
+    "class": N_("Class"),
+    "school": N_("School"),
+    "pupils": N_("Pupils"),
+    "pupil": N_("Pupil"),
+    "reasons": N_("Reasons"),
+    "note_multi": N_("A pupil may count in several categories (left-behind and in difficulty)."),
+    "stored": N_(
         "Store {url}: {added} records added, {updated} updated, {deleted} deleted, "
-        "{unchanged} unchanged",
+        "{unchanged} unchanged"
     ),
-    "unchanged": (
-        "存储 {url} 中已有这 {n} 所学校的同样数据，未重复写入",
-        "Store {url} already holds the same data of the {n} school(s): nothing written",
+    "unchanged": N_(
+        "Store {url} already holds the same data of the {n} school(s): nothing written"
     ),
-    "wrote": ("已写出 {path}（不含证件号和电话号码）", "Wrote {path} (no ID or phone numbers)"),
-    "generating": ("生成并写入", "Generating and storing"),
-    "reading": ("读取并分类", "Reading and classifying"),
-    "no_class": ("（未分班）", "(no class)"),
-    "total": ("合计", "Total"),
-    "more": ("……另有 {n} 所学校", "... {n} more schools"),
+    "wrote": N_("Wrote {path} (no ID or phone numbers)"),
+    "generating": N_("Generating and storing"),
+    "reading": N_("Reading and classifying"),
+    "no_class": N_("(no class)"),
+    "total": N_("Total"),
+    "more": N_("... {n} more schools"),
 }
 
 
 def _t(key: str, lang: str, **params: object) -> str:
-    zh, en = _UI[key]
-    return (zh if lang == "zh" else en).format(**params)
+    text = catalogue(lang).gettext(_UI[key])
+    return text.format(**params)
 
 
 class BadInput(click.ClickException):

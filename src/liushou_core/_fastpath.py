@@ -149,7 +149,7 @@ def make_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
 
     def setter(field: str) -> str:
         """A slot descriptor's ``__set__`` (faster), else ``object.__setattr__`` by name."""
-        desc = cls.__dict__.get(field)
+        desc: Any = cls.__dict__.get(field)
         if type(desc).__name__ == "member_descriptor":
             return bind(desc.__set__)
         return f"(lambda o, v, __n={field!r}: __set(o, __n, v))"
