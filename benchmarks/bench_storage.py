@@ -19,7 +19,7 @@ once. Its records, and the rows a store would write for them, are then used by
 The bare table has the store's columns, primary key and checks; it has no
 secondary index, foreign key or audit trail, which are part of what the store
 pays. Two more lines show where the store's time goes: **convert** is the
-converter alone (``unstructure`` + ``json.dumps`` when loading, ``json.loads`` +
+converter alone (``unstructure`` + the stores' JSON codec when loading, its ``loads`` +
 ``structure`` when reading), timed on the same records.
 
 Each timing is the best of ``--repeat`` runs (default 3), store and bare
@@ -62,7 +62,7 @@ from typing import Any
 
 import attrs
 
-from liushou_adapters.storage import kind_of, school_id_of
+from liushou_adapters.storage import jsoncodec, kind_of, school_id_of
 from liushou_adapters.storage.sqlite import SqliteStore
 from liushou_core.convert import structure, unstructure
 from liushou_core.models import School
@@ -99,7 +99,7 @@ class County:
 
 def dumps(data: Any) -> str:
     """JSON text as the stores write it: compact, Chinese kept as it is."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return jsoncodec.dumps(data)
 
 
 def make_county(schools: int, seed: int = SEED) -> County:
@@ -251,7 +251,7 @@ class SqliteBackend(Backend):
         conn = sqlite3.connect(path)
         try:
             return [
-                (*row[:5], json.loads(row[5]))
+                (*row[:5], jsoncodec.loads(row[5]))
                 for row in conn.execute(
                     "SELECT school_id, kind, id, county_code, version, data FROM records "
                     "ORDER BY school_id, kind, id"
@@ -369,7 +369,7 @@ class PostgresBackend(Backend):
     def _rows(self, url: str, table: str) -> list[tuple[Any, ...]]:
         with self.psycopg.connect(url) as conn:
             return [
-                (*row[:5], json.loads(row[5]))
+                (*row[:5], jsoncodec.loads(row[5]))
                 for row in conn.execute(
                     f"SELECT school_id, kind, id, county_code, version, data::text FROM {table} "
                     "ORDER BY school_id, kind, id"
@@ -477,7 +477,7 @@ def convert_out(records: Sequence[Any]) -> list[str]:
 
 
 def convert_in(texts: Sequence[str], classes: Sequence[type]) -> list[Any]:
-    return [structure(json.loads(t), c) for t, c in zip(texts, classes, strict=True)]
+    return [structure(jsoncodec.loads(t), c) for t, c in zip(texts, classes, strict=True)]
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import Any, TypeVar, get_args, get_origin
 import attrs
 import cattrs
 
-from liushou_core._fastpath import is_model, make_structure_fn
+from liushou_core._fastpath import is_model, make_structure_fn, make_unstructure_fn
 from liushou_core.errors import InvalidRecord
 from liushou_core.i18n import N_, Message
 from liushou_core.validate import FieldProblem
@@ -176,6 +176,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     )
     c.register_unstructure_hook(Message, _unstructure_message)
     c.register_structure_hook_factory(is_model, lambda t: make_structure_fn(t, c))
+    c.register_unstructure_hook_factory(is_model, lambda t: make_unstructure_fn(t, c))
 
 
 def make_converter() -> cattrs.Converter:

@@ -55,6 +55,7 @@ from liushou_adapters.storage import (
     school_id_of,
 )
 from liushou_core import hookimpl
+from liushou_core._fastpath import with_version
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School
@@ -366,7 +367,7 @@ class MemoryUnitOfWork:
     def _with_version(record: T, version: int) -> T:
         if not attrs.has(type(record)):
             raise TypeError(f"{type(record).__name__} is not a record")
-        return cast(T, attrs.evolve(cast(Any, record), version=version))
+        return with_version(record, version)
 
     @staticmethod
     def _school_missing(sid: str) -> NotFound:

@@ -44,7 +44,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import datetime as dt
-import json
 import os
 import random
 import re
@@ -61,12 +60,14 @@ from liushou_adapters.storage import (
     Condition,
     InvalidStoreUrl,
     UnknownStoreScheme,
+    jsoncodec,
     kind_of,
     plan_query,
     redact_url,
     school_id_of,
 )
 from liushou_core import hookimpl
+from liushou_core._fastpath import with_version
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
@@ -242,14 +243,14 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
 
 
 def _dumps(data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = jsoncodec.dumps(data)
     if "\\u0000" in text or _ESC in text:
-        text = json.dumps(_walk(data, _escape_str), ensure_ascii=False, separators=(",", ":"))
+        text = jsoncodec.dumps(_walk(data, _escape_str))
     return text
 
 
 def _loads(raw: str | bytes) -> Any:
-    data = json.loads(raw)
+    data = jsoncodec.loads(raw)
     escaped = _ESC_BYTES in raw if isinstance(raw, bytes | bytearray) else _ESC in raw
     return _walk(data, _unescape_str) if escaped else data
 
@@ -840,7 +841,7 @@ class PostgresUnitOfWork:
     def _with_version(record: T, version: int) -> T:
         if not attrs.has(type(record)):
             raise TypeError(f"{type(record).__name__} is not a record")
-        return cast(T, attrs.evolve(cast(Any, record), version=version))
+        return with_version(record, version)
 
     # ------------------------------------------------------------------ writes
 

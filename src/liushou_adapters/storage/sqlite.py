@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import json
 import os
 import sqlite3
 import threading
@@ -55,11 +54,13 @@ import attrs
 from liushou_adapters.storage import (
     Condition,
     InvalidStoreUrl,
+    jsoncodec,
     kind_of,
     plan_query,
     school_id_of,
 )
 from liushou_core import hookimpl
+from liushou_core._fastpath import with_version
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
@@ -177,8 +178,7 @@ def _local_now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+_dumps = jsoncodec.dumps
 
 
 def _path_from_url(url: str) -> str:
@@ -538,7 +538,7 @@ class SqliteUnitOfWork:
     def _with_version(record: T, version: int) -> T:
         if not attrs.has(type(record)):
             raise TypeError(f"{type(record).__name__} is not a record")
-        return cast(T, attrs.evolve(cast(Any, record), version=version))
+        return with_version(record, version)
 
     # ------------------------------------------------------------------ writes
 
@@ -711,7 +711,7 @@ class SqliteUnitOfWork:
         )
         if row is None:
             raise NotFound(f"{kind} {id} of school {school_id} is not stored")
-        return structure(json.loads(row[0]), cls)
+        return structure(jsoncodec.loads(row[0]), cls)
 
     def list(
         self,
@@ -741,7 +741,7 @@ class SqliteUnitOfWork:
             rows = sorted(conn.execute(sql, params).fetchall())
         else:
             rows = conn.execute(sql + " ORDER BY id", params).fetchall()
-        return [structure(json.loads(data), cls) for _, data in rows]
+        return [structure(jsoncodec.loads(data), cls) for _, data in rows]
 
     def count(self, cls: type, school_id: str) -> int:
         """How many records of ``cls`` the school has."""
@@ -759,7 +759,7 @@ class SqliteUnitOfWork:
             sql += " WHERE s.county_code = ?"
             params = (county_code,)
         rows = self._require().execute(sql + " ORDER BY s.school_id", params).fetchall()
-        return [structure(json.loads(data), School) for (data,) in rows]
+        return [structure(jsoncodec.loads(data), School) for (data,) in rows]
 
 
 def _select(
