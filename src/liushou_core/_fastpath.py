@@ -281,4 +281,5 @@ def with_version(record: T, version: int) -> T:
     Its other fields are already valid, so unlike :func:`attrs.evolve` nothing
     is converted or validated again (stores call this for every record written).
     """
-    return cast(T, _copier(type(record))(record, version))
+    cls: type = type(record)
+    return cast(T, _copier(cls)(record, version))
