@@ -57,7 +57,7 @@ def files_under(path: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["audit"]])
 def test_every_command_has_help_with_an_example(tmp_path: Path, command: list[str]) -> None:
     result = run(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -77,6 +77,8 @@ def test_main_help_lists_the_global_options(tmp_path: Path) -> None:
     out = run("--help", cwd=tmp_path).stdout
     for option in ("--store", "--lang", "--on", "LIUSHOU_STORE", "sqlite:///liushou.db"):
         assert option in out
+    for command in ("demo", "audit"):
+        assert command in out
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -95,6 +97,9 @@ def test_main_help_lists_the_global_options(tmp_path: Path) -> None:
         (["demo", "--seed", "x"], "--seed"),
         (["demo", "--bogus"], "--bogus"),
         (["nosuch"], "nosuch"),
+        (["audit", "--school", "S1", "--child", "c1"], "no database there"),
+        (["audit", "--school", "S1"], "--child"),
+        (["audit", "--school", "S1", "--child", "c1", "--action", "peek"], "--action"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(
@@ -163,14 +168,22 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
         actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit")}
     assert stored == survey["total"]
     assert actors == {"liushou demo"}
+    # the example pupils shown were read, and the read is in the audit trail
+    reads = "SELECT count(*) FROM audit WHERE action = 'read' AND purpose = 'demo'"
+    shown = scalar(db, reads)
+    assert 1 <= shown <= 5
+    assert "liushou --store sqlite:///" in text
+    assert " audit --school " in text
 
     # again on the same day: the same data is already stored, nothing is written
-    audit_rows = "SELECT count(*) FROM audit"
-    before = scalar(db, audit_rows)
+    # (but the examples are shown, and read, again)
+    writes = "SELECT count(*) FROM audit WHERE action != 'read'"
+    before = scalar(db, writes)
     again = run("--store", f"sqlite:///{db}", "--on", ON, "demo", "--out", str(out), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "未重复写入" in again.stderr
-    assert scalar(db, audit_rows) == before
+    assert scalar(db, writes) == before
+    assert scalar(db, reads) == 2 * shown
 
     # another day: the school's records are brought up to date, with new versions
     later = run(
@@ -211,5 +224,8 @@ def test_demo_in_english_for_several_schools(tmp_path: Path) -> None:
         assert label(c, "en") in result.stdout
     assert "By school" in result.stdout
     assert not UNMASKED.search(result.stdout + result.stderr)
+    (hint,) = [line for line in result.stdout.splitlines() if " audit --school " in line]
+    assert hint.startswith("Who has seen or changed a pupil's record: liushou --store sqlite:///")
+    assert " --lang en audit --school " in hint
     survey = json.loads((tmp_path / "survey.json").read_text(encoding="utf-8"))
     assert len(survey["schools"]) == 2

@@ -13,34 +13,42 @@ import itertools
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from liushou_adapters.storage.memory import MemoryStore
+from liushou_adapters.storage.memory import MemoryStore, MemoryUnitOfWork
 from liushou_adapters.storage.sqlite import SqliteStore
 from liushou_core.ports import AuditEntry, Store
 from liushou_core.testing.conformance import (
     StoreConformance,
     StoreFactory,
     store_state_machine,
+    test_audit_fields,
     test_audit_trail_cannot_be_changed,
+    test_audit_trail_filters,
     test_every_kind_round_trips,
     test_failed_write_keeps_the_unit_of_work_usable,
     test_queries,
     test_readonly_refuses_writes,
+    test_record_read,
     test_rollback,
     test_stale_versions_conflict,
     test_store_state_machine,
 )
 
 __all__ = [  # the imported tests, run here for every backend
+    "test_audit_fields",
     "test_audit_trail_cannot_be_changed",
+    "test_audit_trail_filters",
     "test_every_kind_round_trips",
     "test_failed_write_keeps_the_unit_of_work_usable",
     "test_queries",
     "test_readonly_refuses_writes",
+    "test_record_read",
     "test_rollback",
     "test_stale_versions_conflict",
     "test_store_state_machine",
@@ -114,10 +122,54 @@ def test_the_state_machine_catches_a_store_that_forgets_the_audit() -> None:
     """The suite is not vacuous: a store whose audit trail loses updates fails it."""
 
     class Forgetful(MemoryStore):
-        def audit_trail(self, **query: str | None) -> list[AuditEntry]:  # type: ignore[override]
+        def audit_trail(self, **query: Any) -> list[AuditEntry]:
             return [e for e in super().audit_trail(**query) if e.action != "update"]
 
     machine = store_state_machine(Forgetful)
     fast = settings(max_examples=50, phases=[Phase.generate], database=None, deadline=None)
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(machine, settings=fast)
+
+
+class _ForgetsReads(MemoryStore):
+    def audit_trail(self, **query: Any) -> list[AuditEntry]:
+        return [e for e in super().audit_trail(**query) if e.action != "read"]
+
+
+class _ForgetsFields(MemoryStore):
+    def audit_trail(self, **query: Any) -> list[AuditEntry]:
+        return [attrs.evolve(e, fields=()) for e in super().audit_trail(**query)]
+
+
+class _IgnoresTheActionFilter(MemoryStore):
+    def audit_trail(self, **query: Any) -> list[AuditEntry]:
+        query.pop("action", None)
+        return super().audit_trail(**query)
+
+
+class _LeakyUnitOfWork(MemoryUnitOfWork):
+    def rollback(self) -> None:  # publishes the reads it should drop
+        reads = [p for p in self._pending if p[1] == "read"]
+        super().rollback()
+        if reads:
+            self._pending = reads
+            self.commit()
+
+
+class _KeepsRolledBackReads(MemoryStore):
+    def unit_of_work(
+        self, actor: str = "system", *, purpose: str = "", readonly: bool = False
+    ) -> MemoryUnitOfWork:
+        return _LeakyUnitOfWork(self, actor=actor, purpose=purpose, readonly=readonly)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [_ForgetsReads, _ForgetsFields, _IgnoresTheActionFilter, _KeepsRolledBackReads],
+    ids=lambda c: c.__name__.strip("_"),
+)
+def test_the_state_machine_catches_a_store_that_audits_reads_wrongly(broken: type) -> None:
+    machine = store_state_machine(broken)
+    fast = settings(max_examples=200, phases=[Phase.generate], database=None, deadline=None)
     with pytest.raises(AssertionError):
         run_state_machine_as_test(machine, settings=fast)

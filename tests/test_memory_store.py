@@ -247,6 +247,62 @@ def test_after_commit_a_unit_of_work_goes_on(store: MemoryStore) -> None:
         assert uow.count(Child, "S1") == 0
 
 
+# ----------------------------------------------------------------------------- audited reads
+
+
+def test_reads_are_audited_at_commit_in_order_with_the_writes(store: MemoryStore) -> None:
+    _, c = seeded(store, child())
+    with store.unit_of_work(actor="mentor:t7", purpose="结对帮扶") as uow:
+        uow.record_read(Child, "S1", "c1", fields=("sex", "name"))
+        assert [e.action for e in store.audit_trail()] == ["add", "add"]  # not yet
+        uow.update(attrs.evolve(c, name="李小红"))
+        uow.record_read(Child, "S1", "c1", fields=["name"], purpose="个案会商")
+        uow.commit()
+    trail = store.audit_trail(record_id="c1")
+    assert [
+        (e.seq, e.action, e.old_version, e.new_version, e.purpose, e.fields) for e in trail
+    ] == [
+        (2, "add", None, 1, "", trail[0].fields),
+        (3, "read", 1, 1, "结对帮扶", ("name", "sex")),
+        (4, "update", 1, 2, "结对帮扶", ("name",)),
+        (5, "read", 2, 2, "个案会商", ("name",)),
+    ]
+    assert all(e.at == AT.replace(microsecond=0) for e in trail)
+
+
+def test_a_reader_records_reads_without_waiting_for_a_writer() -> None:
+    """A read-only unit of work never takes the write lock, not even to record reads."""
+    store = MemoryStore(timeout=0.05)
+    seeded(store, child())
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.unit_of_work(actor="holder") as uow:
+            uow.add(child("c2"))
+            entered.set()
+            release.wait(5)
+            uow.commit()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    entered.wait(5)
+    try:
+        with store.unit_of_work(actor="reader", readonly=True) as uow:
+            uow.record_read(Child, "S1", "c1", fields=["name"])
+            with pytest.raises(NotFound):  # the holder's child is not committed
+                uow.record_read(Child, "S1", "c2", fields=["name"])
+            uow.commit()
+        assert [(e.actor, e.action) for e in store.audit_trail()][-1] == ("reader", "read")
+    finally:
+        release.set()
+        holder.join()
+    assert [(e.seq, e.actor, e.action) for e in store.audit_trail()][-2:] == [
+        (3, "reader", "read"),
+        (4, "holder", "add"),
+    ]
+
+
 def test_the_installed_entry_points_serve_memory() -> None:
     store = open_store("memory://")  # the process's plugin manager, from entry points
     assert isinstance(store, MemoryStore)

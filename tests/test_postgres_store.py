@@ -665,6 +665,154 @@ def test_audit_rows_carry_the_county_and_purpose(store: PostgresStore, postgres_
     assert raw_count(postgres_db, f"SELECT count(*) FROM audit WHERE county_code = '{COUNTY}'") == 2
 
 
+def test_reads_are_audited_with_their_fields(store: PostgresStore, postgres_db: str) -> None:
+    _, c = seeded(store, child())
+    with store.unit_of_work(actor="mentor:t7", purpose="结对帮扶") as uow:
+        uow.record_read(Child, "S1", "c1", fields=["guardians", "name"])
+        uow.update(attrs.evolve(c, boarding=True, parents=c.parents[:1]))
+        uow.commit()
+    with store.unit_of_work(actor="principal:p1", readonly=True) as uow:
+        uow.record_read(Child, "S1", "c1", fields=["id_number"], purpose="资助审核")
+        uow.commit()
+    rows = raw(
+        postgres_db,
+        "SELECT actor, action, old_version, new_version, purpose, fields, county_code "
+        "FROM audit WHERE kind = 'child' ORDER BY seq",
+    )
+    assert rows[0][:5] == ("tester", "add", None, 1, "")
+    assert rows[0][5][:3] == ["id", "school_id", "name"]
+    assert "version" not in rows[0][5]
+    assert rows[1:] == [
+        ("mentor:t7", "read", 1, 1, "结对帮扶", ["name", "guardians"], COUNTY),
+        ("mentor:t7", "update", 1, 2, "结对帮扶", ["boarding", "parents"], COUNTY),
+        ("principal:p1", "read", 2, 2, "资助审核", ["id_number"], COUNTY),
+    ]
+    assert store.audit_trail(kind=Child, action="read")[-1].fields == ("id_number",)
+
+
+@pytest.mark.parametrize("threshold", [1, 1000], ids=["copy", "insert"])
+def test_added_records_audit_every_field(postgres_db: str, threshold: int) -> None:
+    with PostgresStore(postgres_db, copy_threshold=threshold) as store:
+        seeded(store, child("c1"), child("c2"))
+        trail = store.audit_trail(kind="child", action="add")
+    assert [e.record_id for e in trail] == ["c1", "c2"]
+    assert {e.fields for e in trail} == {
+        tuple(f.name for f in attrs.fields(Child) if f.name != "version")
+    }
+
+
+def test_a_readonly_unit_of_work_records_reads_at_commit(postgres_db: str) -> None:
+    """A READ ONLY transaction cannot insert: its reads are appended at commit,
+    after its snapshot, even when another writer committed in between."""
+    store = PostgresStore(postgres_db, clock=fixed_clock)
+    other = PostgresStore(postgres_db)
+    try:
+        _, c = seeded(store, child())
+        with store.unit_of_work(actor="mentor:t7", readonly=True) as uow:
+            assert uow.get(Child, "S1", "c1").name == "李小花"
+            with other.unit_of_work(actor="teacher") as w:
+                w.update(attrs.evolve(c, name="李小红"))
+                w.commit()
+            uow.record_read(Child, "S1", "c1", fields=["name"])
+            assert store.audit_trail(action="read") == []  # not before commit
+            uow.commit()
+            uow.record_read(Child, "S1", "c1", fields=["sex"])  # not committed: dropped
+        trail = [(e.actor, e.action, e.old_version, e.fields) for e in store.audit_trail()]
+        assert trail[-2:] == [
+            ("teacher", "update", 1, ("name",)),
+            ("mentor:t7", "read", 1, ("name",)),
+        ]
+        result = store.run_in_transaction(
+            lambda uow: uow.record_read(Child, "S1", "c1", fields=["sex"]),
+            actor="run",
+            readonly=True,
+        )
+        assert result is None
+        assert [(e.actor, e.old_version) for e in store.audit_trail(action="read")][-1] == (
+            "run",
+            2,
+        )
+    finally:
+        other.close()
+        store.close()
+
+
+def old_postgres_database(url: str) -> list[tuple[Any, ...]]:
+    """A database as liushou with schema 1 left it: a school, two children (c1 updated
+    once) and their audit rows, written with schema 1's SQL. Returns the audit rows."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:  # one transaction
+        for statement in postgres_module.MIGRATIONS[0].statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1, 'schema 1', now())")
+        conn.execute("INSERT INTO schools VALUES ('S1', %s)", (COUNTY,))
+
+        def put(record: Any, version: int, action: str, purpose: str = "") -> None:
+            kind = "school" if isinstance(record, School) else "child"
+            data = json.dumps(unstructure(attrs.evolve(record, version=version)))
+            conn.execute(
+                "INSERT INTO records VALUES ('S1', %s, %s, %s, %s, %s::jsonb) "
+                "ON CONFLICT (school_id, kind, id) DO UPDATE "
+                "SET version = excluded.version, data = excluded.data",
+                (kind, record.id, COUNTY, version, data),
+            )
+            conn.execute(
+                "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
+                "old_version, new_version, purpose) "
+                "VALUES (%s, 'old liushou', %s, 'S1', %s, %s, %s, %s, %s, %s)",
+                (AT, action, COUNTY, kind, record.id, version - 1 or None, version, purpose),
+            )
+
+        put(school(), 1, "add")
+        put(child("c1"), 1, "add")
+        put(child("c2"), 1, "add")
+        put(attrs.evolve(child("c1"), boarding=True), 2, "update", "家访记录")
+    return raw(url, "SELECT * FROM audit ORDER BY seq")
+
+
+def test_a_version_1_database_gets_the_audit_of_reads_in_place(postgres_db: str) -> None:
+    import psycopg
+
+    before = old_postgres_database(postgres_db)
+    store = PostgresStore(postgres_db, auto_upgrade=False, clock=fixed_clock)
+    try:
+        assert store.schema_version() == 1
+        with pytest.raises(SchemaError, match="run upgrade"), store.unit_of_work():
+            pass
+        assert store.upgrade() == [2]
+        assert store.upgrade() == []
+        assert store.schema_version() == LATEST_SCHEMA == 2
+        after = raw(postgres_db, "SELECT * FROM audit ORDER BY seq")
+        assert after == [(*row, []) for row in before]  # every row, its seq; no fields known
+        trail = store.audit_trail(kind=Child, record_id="c1")
+        assert [(e.action, e.purpose, e.fields) for e in trail] == [
+            ("add", "", ()),
+            ("update", "家访记录", ()),
+        ]
+        with store.unit_of_work(actor="班主任 王老师") as uow:
+            assert uow.get(Child, "S1", "c1").version == 2
+            uow.record_read(Child, "S1", "c1", fields=["boarding"])
+            uow.commit()
+        last = store.audit_trail()[-1]
+        assert (last.seq, last.action, last.new_version, last.fields) == (
+            5,
+            "read",
+            2,
+            ("boarding",),
+        )
+    finally:
+        store.close()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        raw(
+            postgres_db,
+            "INSERT INTO audit (school_id, at, actor, action, county_code, kind, record_id) "
+            f"VALUES ('S1', now(), 'x', 'peek', '{COUNTY}', 'child', 'c1')",
+        )
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        raw(postgres_db, "UPDATE audit SET fields = '{name}'")
+
+
 def test_the_store_implements_the_port(store: PostgresStore) -> None:
     assert isinstance(store, Store)
     with store.unit_of_work() as uow:
@@ -715,8 +863,13 @@ def test_an_application_role_without_rights_on_the_audit_trail(
                 _, c, _ = uow.add_all([school(), child("c1"), child("c2")])
                 uow.update(c)
                 uow.delete(Child, "S1", "c2", version=1)
+                uow.record_read(Child, "S1", "c1", fields=["name"])
                 uow.commit()
-            assert len(app.audit_trail()) == 5
+            with app.unit_of_work(actor="app", readonly=True) as uow:
+                uow.record_read(Child, "S1", "c1", fields=["name"])
+                uow.commit()
+            assert len(app.audit_trail()) == 7
+            assert len(app.audit_trail(action="read")) == 2
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             raw(url, "DELETE FROM audit")
     finally:

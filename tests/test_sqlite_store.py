@@ -7,6 +7,7 @@ import importlib.util
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -494,6 +495,90 @@ def test_audit_rows_carry_the_county_and_purpose(store: SqliteStore, db: Path) -
     assert raw_count(db, f"SELECT count(*) FROM audit WHERE county_code = '{COUNTY}'") == 2
 
 
+def test_reads_are_audited_with_their_fields(store: SqliteStore, db: Path) -> None:
+    _, c = seeded(store, child())
+    with store.unit_of_work(actor="mentor:t7", purpose="结对帮扶") as uow:
+        uow.record_read(Child, "S1", "c1", fields=["guardians", "name"])
+        uow.update(attrs.evolve(c, boarding=True))
+        uow.commit()
+    with store.unit_of_work(actor="principal:p1", readonly=True) as uow:
+        uow.record_read(Child, "S1", "c1", fields=["id_number"], purpose="资助审核")
+        uow.commit()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT actor, action, old_version, new_version, purpose, fields, county_code "
+            "FROM audit WHERE kind = 'child' ORDER BY seq"
+        ).fetchall()
+    fields = '["id","school_id","name"'
+    assert rows[0][:5] == ("tester", "add", None, 1, "")
+    assert rows[0][5].startswith(fields)
+    assert rows[1:] == [
+        ("mentor:t7", "read", 1, 1, "结对帮扶", '["name","guardians"]', COUNTY),
+        ("mentor:t7", "update", 1, 2, "结对帮扶", '["boarding"]', COUNTY),
+        ("principal:p1", "read", 2, 2, "资助审核", '["id_number"]', COUNTY),
+    ]
+
+
+def test_a_readonly_unit_of_work_records_reads_despite_other_writers(db: Path) -> None:
+    """Its snapshot could not become a write transaction once another writer has
+    committed (SQLite fails at once, whatever the busy timeout): so its reads are
+    written at commit, in a transaction of their own."""
+    store = SqliteStore(db, clock=fixed_clock)
+    _, c = seeded(store, child())
+    other = SqliteStore(db)  # another connection, as another process would have
+    with store.unit_of_work(actor="mentor:t7", readonly=True) as uow:
+        assert uow.get(Child, "S1", "c1").name == "李小花"  # the snapshot begins
+        with other.unit_of_work(actor="teacher") as w:
+            w.update(attrs.evolve(c, name="李小红"))
+            w.commit()
+        uow.record_read(Child, "S1", "c1", fields=["name"])
+        assert uow.get(Child, "S1", "c1").name == "李小花"  # still the snapshot
+        uow.commit()
+    other.close()
+    trail = [(e.actor, e.action, e.old_version, e.new_version) for e in store.audit_trail()]
+    assert trail[-2:] == [("teacher", "update", 1, 2), ("mentor:t7", "read", 1, 1)]
+    store.close()
+
+    # what a snapshot upgraded in place would have met
+    reader = sqlite3.connect(db, isolation_level=None, timeout=5)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM records").fetchone()
+    with sqlite3.connect(db) as writer:
+        writer.execute("INSERT INTO schools VALUES ('S2', '431121')")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        reader.execute("INSERT INTO schools VALUES ('S3', '431121')")
+    reader.close()
+
+
+def test_reads_recorded_by_a_readonly_unit_of_work_wait_for_a_writer(db: Path) -> None:
+    store = SqliteStore(db)
+    seeded(store, child())
+    held = threading.Event()
+    done = threading.Event()
+
+    def writer() -> None:
+        with store.unit_of_work(actor="slow writer") as uow:
+            uow.add(child("c2"))
+            held.set()
+            done.wait(5)
+            time.sleep(0.2)
+            uow.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait(5)
+    with store.unit_of_work(actor="reader", readonly=True) as uow:
+        uow.record_read(Child, "S1", "c1", fields=["name"])
+        done.set()
+        uow.commit()  # waits for the writer's lock (busy timeout), no "database is locked"
+    thread.join()
+    assert [(e.actor, e.action) for e in store.audit_trail()][-2:] == [
+        ("slow writer", "add"),
+        ("reader", "read"),
+    ]
+    store.close()
+
+
 def test_the_store_implements_the_port(store: SqliteStore) -> None:
     assert isinstance(store, Store)
     with store.unit_of_work() as uow:
@@ -566,28 +651,61 @@ def test_upgrade_applies_pending_migrations_in_place(
     assert SqliteStore(db).schema_version() == step.version
 
 
-def test_a_version_1_database_is_upgraded_in_place(
-    db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with monkeypatch.context() as m:  # as an older liushou would have made it
-        m.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
-        m.setattr(sqlite_module, "LATEST_SCHEMA", 1)
-        old = SqliteStore(db, clock=fixed_clock)
-        seeded(old, child("c1", class_id="k1"), child("c2", class_id="k2"))
-        old.close()
+def old_database(db: Path, version: int) -> list[tuple[object, ...]]:
+    """A database as a liushou with schema ``version`` left it: the schema built by its
+    migrations, a school and two children (c1 updated once) and their audit rows, all
+    written with that schema's SQL. Returns the audit rows."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for m in sqlite_module.MIGRATIONS[:version]:
+            for statement in m.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                (m.version, m.description, AT.isoformat()),
+            )
+        conn.execute("INSERT INTO schools VALUES ('S1', ?)", (COUNTY,))
+
+        def put(record: object, version: int, action: str, purpose: str = "") -> None:
+            kind, rid = kind_of(type(record)), record.id  # type: ignore[attr-defined]
+            data = json.dumps(unstructure(attrs.evolve(record, version=version)))
+            conn.execute(
+                "INSERT OR REPLACE INTO records VALUES ('S1', ?, ?, ?, ?, ?)",
+                (kind, rid, COUNTY, version, data),
+            )
+            conn.execute(
+                "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
+                "old_version, new_version, purpose) VALUES (?, 'old liushou', ?, 'S1', ?, ?, ?, "
+                "?, ?, ?)",
+                (AT.isoformat(), action, COUNTY, kind, rid, version - 1 or None, version, purpose),
+            )
+
+        put(school(), 1, "add")
+        put(child("c1", class_id="k1"), 1, "add")
+        put(child("c2", class_id="k2"), 1, "add")
+        put(attrs.evolve(child("c1", class_id="k1"), boarding=True), 2, "update", "家访记录")
+        conn.execute("COMMIT")
+        return conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_version_1_database_is_upgraded_in_place(db: Path) -> None:
+    old_database(db, 1)
     assert raw_count(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%json_extract%'") == 0
 
     store = SqliteStore(db, auto_upgrade=False)
     assert store.schema_version() == 1
     with pytest.raises(SchemaError, match="run upgrade"), store.unit_of_work():
         pass
-    assert store.upgrade() == [2]
+    assert store.upgrade() == [2, 3]
     assert store.upgrade() == []
-    assert store.schema_version() == LATEST_SCHEMA == 2
+    assert store.schema_version() == LATEST_SCHEMA == 3
     with store.unit_of_work(readonly=True) as uow:
         assert [c.id for c in uow.list(Child, "S1", class_id="k1")] == ["c1"]
     assert "records_child_class_id" in query_plan(store, Child, "S1", class_id="k1")
-    assert [a.record_id for a in store.audit_trail()] == ["S1", "c1", "c2"]  # kept
+    assert [a.record_id for a in store.audit_trail()] == ["S1", "c1", "c2", "c1"]  # kept
     store.close()
     indexes = raw_count(
         db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%json_extract%'"
@@ -595,16 +713,121 @@ def test_a_version_1_database_is_upgraded_in_place(
     assert indexes == 12
 
 
-def test_opening_a_version_1_database_upgrades_it_by_default(
+def test_opening_a_version_1_database_upgrades_it_by_default(db: Path) -> None:
+    old_database(db, 1)
+    with SqliteStore(db) as store:
+        assert store.schema_version() == LATEST_SCHEMA
+    assert raw_count(db, "SELECT max(version) FROM schema_version") == LATEST_SCHEMA
+
+
+def audit_columns(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[1] for row in conn.execute("PRAGMA table_info(audit)")]
+    finally:
+        conn.close()
+
+
+def test_a_version_2_database_gets_the_audit_of_reads_in_place(db: Path) -> None:
+    """Migration 3 rebuilds the audit table: every row kept with its seq, reads allowed,
+    the fields column added, the index and the append-only triggers back."""
+    before = old_database(db, 2)
+    assert "fields" not in audit_columns(db)
+    store = SqliteStore(db, auto_upgrade=False, clock=fixed_clock)
+    assert store.schema_version() == 2
+    with pytest.raises(SchemaError, match="run upgrade"), store.unit_of_work():
+        pass
+    assert store.upgrade() == [3]
+    assert store.upgrade() == []
+
+    assert audit_columns(db)[-1] == "fields"
+    with sqlite3.connect(db) as conn:
+        after = conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+        objects = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE tbl_name LIKE 'audit%' ORDER BY name"
+        ).fetchall()
+    assert after == [(*row, "[]") for row in before]  # same rows, same seq; no fields known
+    assert objects == [
+        ("table", "audit"),
+        ("trigger", "audit_no_delete"),
+        ("trigger", "audit_no_update"),
+        ("index", "audit_record"),
+    ]
+    trail = store.audit_trail(kind=Child, record_id="c1")
+    assert [(e.seq, e.action, e.purpose, e.fields) for e in trail] == [
+        (2, "add", "", ()),
+        (4, "update", "家访记录", ()),
+    ]
+
+    # the upgraded table takes reads, with their fields, after the old rows
+    with store.unit_of_work("班主任 王老师", purpose="家访") as uow:
+        c1 = uow.get(Child, "S1", "c1")
+        assert (c1.version, c1.boarding) == (2, True)
+        uow.record_read(Child, "S1", "c1", fields=["name", "boarding"])
+        uow.commit()
+    last = store.audit_trail()[-1]
+    assert (last.seq, last.action, last.old_version, last.fields) == (
+        5,
+        "read",
+        2,
+        ("name", "boarding"),
+    )
+    assert "USING INDEX audit_record" in " ".join(
+        str(r[-1])
+        for r in sqlite3.connect(db)
+        .execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM audit "
+            "WHERE school_id = 'S1' AND kind = 'child' AND record_id = 'c1'"
+        )
+        .fetchall()
+    )
+    store.close()
+    for sql in ("UPDATE audit SET actor = 'mallory'", "DELETE FROM audit"):
+        with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append"):
+            conn.execute(sql)
+    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id) "
+            "VALUES ('2026-11-29', 'x', 'peek', 'S1', ?, 'child', 'c1')",
+            (COUNTY,),
+        )
+    assert raw_count(db, "SELECT count(*) FROM audit") == 5
+
+
+def test_migration_3_never_reuses_a_seq(db: Path) -> None:
+    """AUTOINCREMENT's high-water mark survives the rebuild, even above the last row."""
+    old_database(db, 2)
+    with sqlite3.connect(db, isolation_level=None) as conn:  # as if row 4 had gone
+        conn.execute("DROP TRIGGER audit_no_delete")
+        conn.execute("DELETE FROM audit WHERE seq = 4")
+    assert raw_count(db, "SELECT seq FROM sqlite_sequence WHERE name = 'audit'") == 4
+    with SqliteStore(db) as store:
+        with store.unit_of_work() as uow:
+            uow.record_read(Child, "S1", "c1", fields=["name"])
+            uow.commit()
+        assert [e.seq for e in store.audit_trail()] == [1, 2, 3, 5]
+
+
+def test_a_failed_migration_3_leaves_the_database_as_it_was(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with monkeypatch.context() as m:
-        m.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
-        m.setattr(sqlite_module, "LATEST_SCHEMA", 1)
-        SqliteStore(db).close()
-    with SqliteStore(db) as store:
-        assert store.schema_version() == 2
-    assert raw_count(db, "SELECT max(version) FROM schema_version") == 2
+    before = old_database(db, 2)
+    third = sqlite_module.MIGRATIONS[2]
+    broken = attrs.evolve(third, statements=(*third.statements, "INSERT INTO nosuch VALUES (1)"))
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS[:2], broken))
+    store = SqliteStore(db, auto_upgrade=False)
+    with pytest.raises(sqlite3.OperationalError, match="nosuch"):
+        store.upgrade()
+    assert store.schema_version() == 2
+    store.close()
+    assert "fields" not in audit_columns(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT * FROM audit ORDER BY seq").fetchall() == before
+        names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM audit")
+    assert "audit_v3" not in names
+    assert {"audit_no_update", "audit_no_delete", "audit_record"} <= names
 
 
 def test_a_newer_schema_is_refused(db: Path) -> None:

@@ -7,13 +7,16 @@ today: the only place liushou reads the clock). Exit status: 0 on success,
 to fix.
 
 Names may be shown in the local terminal; resident ID and phone numbers are
-always masked, and files written for sharing carry neither.
+always masked, and files written for sharing carry neither. Showing a pupil's
+record leaves a ``read`` entry in the audit trail (the demo's examples too);
+``liushou audit`` lists who saw or changed a pupil's record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 import sqlite3
 import sys
 from collections import Counter
@@ -42,13 +45,28 @@ from liushou_core.models import (
     Volunteer,
     label,
 )
-from liushou_core.ports import Store, UnitOfWork
+from liushou_core.ports import AuditEntry, Store, UnitOfWork
 
 __all__ = ["BadInput", "Settings", "cli", "main"]
 
 DEFAULT_STORE: Final = "sqlite:///liushou.db"
-#: The actor recorded in the audit trail for the demo's writes.
+#: The actor recorded in the audit trail for the demo's writes and reads.
 DEMO_ACTOR: Final = "liushou demo"
+#: The purpose recorded with the demo's reads.
+DEMO_PURPOSE: Final = "demo"
+#: The fields of a pupil's record that the demo's example table shows (name, class,
+#: masked ID number) or that the reasons it shows rest on (what ``classify`` reads).
+EXAMPLE_FIELDS: Final = (
+    "name",
+    "birth_date",
+    "class_id",
+    "id_number",
+    "hukou",
+    "health",
+    "household_id",
+    "parents",
+    "guardians",
+)
 
 # The command's own words, in both languages (the rules' messages come from the
 # catalogue through Message.render).
@@ -82,6 +100,52 @@ _UI: Final[dict[str, str]] = {
     "no_class": N_("(no class)"),
     "total": N_("Total"),
     "more": N_("... {n} more schools"),
+    "audit_hint": N_("Who has seen or changed a pupil's record: {command}"),
+    "audit_title": N_("Pupil {child} of school {school}: who saw or changed the record"),
+    "audit_none": N_("No audit entries for pupil {child} of school {school}"),
+    "audit_none_action": N_(
+        "No audit entries of the kind asked for, for pupil {child} of school {school}"
+    ),
+    "time": N_("Time"),
+    "actor": N_("Who"),
+    "action": N_("Action"),
+    "purpose": N_("Purpose"),
+    "fields": N_("Fields"),
+}
+
+#: Audit actions as the table shows them.
+_ACTIONS: Final[dict[str, str]] = {
+    "read": N_("viewed"),
+    "add": N_("created"),
+    "update": N_("changed"),
+    "delete": N_("deleted"),
+}
+
+#: A pupil's fields as the audit table shows them (other names are shown as they are).
+_FIELD_LABELS: Final[dict[str, str]] = {
+    "id": N_("record id"),
+    "school_id": N_("school"),
+    "name": N_("name"),
+    "sex": N_("sex"),
+    "birth_date": N_("date of birth"),
+    "class_id": N_("class"),
+    "id_number": N_("ID number"),
+    "student_number": N_("student number"),
+    "ethnicity": N_("ethnic group"),
+    "hukou": N_("household registration"),
+    "address": N_("address"),
+    "health": N_("health"),
+    "boarding": N_("boarding"),
+    "schooling": N_("school stage"),
+    "household_id": N_("household"),
+    "parents": N_("parents"),
+    "guardians": N_("guardians"),
+    "grandparents": N_("grandparents"),
+    "emergency_contacts": N_("emergency contacts"),
+    "village_committee": N_("village committee"),
+    "psychological_flag": N_("psychological attention"),
+    "behaviour_flag": N_("behaviour attention"),
+    "enrolled_on": N_("enrolled on"),
 }
 
 
@@ -103,9 +167,19 @@ class Settings:
     store_url: str
     lang: str
     on: dt.date
+    #: ``--store`` was given on the command line (not from the environment or the default)
+    store_given: bool = False
 
-    def open_store(self) -> Store:
-        """Open the store, turning a bad URL or an unusable file into :class:`BadInput`."""
+    def open_store(self, *, existing: bool = False) -> Store:
+        """Open the store, turning a bad URL or an unusable file into :class:`BadInput`.
+
+        ``existing``: refuse an SQLite file that does not exist yet (a command
+        that only reads must not create an empty database).
+        """
+        if existing and self.store_url.lower().startswith("sqlite:///"):
+            path = self.store_url[len("sqlite:///") :]
+            if path and path != ":memory:" and "?" not in path and not Path(path).exists():
+                raise BadInput(f"--store {self.store_url}: no database there ({path} not found)")
         try:
             return open_store(self.store_url)
         except (LiushouError, ValueError) as exc:
@@ -183,7 +257,8 @@ def cli(ctx: click.Context, store_url: str, lang: str, on: dt.date | None) -> No
 
     Survey, archives, mentoring, contact cadence, aid and checks for rural schools.
     """
-    ctx.obj = Settings(store_url=store_url, lang=lang, on=on or dt.date.today())
+    given = ctx.get_parameter_source("store_url") == click.core.ParameterSource.COMMANDLINE
+    ctx.obj = Settings(store_url=store_url, lang=lang, on=on or dt.date.today(), store_given=given)
 
 
 # --------------------------------------------------------------------------- demo
@@ -218,7 +293,8 @@ def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
 
     Prints the counts by category and by class (by school for several schools)
     and a few example pupils with their reasons, and writes OUT/survey.json.
-    No real person's data is involved.
+    Showing the example pupils leaves a read entry in the audit trail for each
+    (see 'liushou audit'). No real person's data is involved.
     """
     lang, on = settings.lang, settings.on
     console = Console(highlight=False)
@@ -259,6 +335,12 @@ def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
                     )
                 )
                 progress.advance(task)
+        picked = _pick_examples(results, list(Category))
+        # the examples are shown only once their reads are in the audit trail
+        with store.unit_of_work(actor=DEMO_ACTOR, purpose=DEMO_PURPOSE, readonly=True) as uow:
+            for r, child, _ in picked:
+                uow.record_read(Child, r.school.id, child.id, fields=EXAMPLE_FIELDS)
+            uow.commit()
     finally:
         store.close()
 
@@ -284,8 +366,12 @@ def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
         console.print(_class_table(results[0], lang, list(Category)))
     else:
         console.print(_school_table(results, lang, list(Category)))
-    console.print(_examples_table(results, lang, list(Category)))
+    console.print(_examples_table(picked, lang, several=len(results) > 1))
     console.print(_t("note_multi", lang))
+    if picked:
+        r, child, _ = picked[0]
+        command = _audit_command(settings, r.school.id, child.id)
+        console.print(escape(_t("audit_hint", lang, command=command)), soft_wrap=True)
 
     err.print(_t("wrote", lang, path=path))
 
@@ -437,12 +523,14 @@ def _school_table(
     return table
 
 
-def _examples_table(
-    results: Sequence[_SchoolResult], lang: str, categories: Sequence[Category], limit: int = 5
-) -> Table:
-    """The first pupil of each category, up to ``limit``; ID numbers masked."""
-    several = len(results) > 1
-    picked: list[tuple[_SchoolResult, Child, Classification]] = []
+_Example = tuple[_SchoolResult, Child, Classification]
+
+
+def _pick_examples(
+    results: Sequence[_SchoolResult], categories: Sequence[Category], limit: int = 5
+) -> list[_Example]:
+    """The first pupil of each category, up to ``limit``."""
+    picked: list[_Example] = []
     taken: set[tuple[str, str]] = set()
     for cat in categories:
         if len(picked) >= limit:
@@ -460,6 +548,11 @@ def _examples_table(
                 picked.append((r, r.examples[found.child_id], found))
                 taken.add((r.school.id, found.child_id))
                 break
+    return picked
+
+
+def _examples_table(picked: Sequence[_Example], lang: str, *, several: bool) -> Table:
+    """The example pupils with their categories and reasons; ID numbers masked."""
     sep = "、" if lang == "zh" else ", "
     table = Table(title=_t("examples", lang), show_lines=True)
     table.add_column(_t("pupil", lang), overflow="fold", max_width=24)
@@ -479,6 +572,17 @@ def _examples_table(
         reasons = [bullet + escape(mask_text(m.render(lang))) for m in c.reasons]
         table.add_row("\n".join(who), "\n".join(reasons))
     return table
+
+
+def _audit_command(settings: Settings, school_id: str, child_id: str) -> str:
+    """The ``liushou audit`` command line for one pupil, with the options in force."""
+    words = ["liushou"]
+    if settings.store_given:
+        words += ["--store", redact_url(settings.store_url)]
+    if settings.lang != "zh":
+        words += ["--lang", settings.lang]
+    words += ["audit", "--school", school_id, "--child", child_id]
+    return shlex.join(words)
 
 
 def _write_survey(
@@ -534,6 +638,122 @@ def _make_dir(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@cli.command(
+    context_settings=_CONTEXT,
+    epilog=(
+        "Examples (after 'liushou demo', which shows this pupil):\n\n"
+        "\b\n"
+        "  liushou audit --school 422828-000 --child 422828-000-c0000\n"
+        "  liushou --lang en audit --school 422828-000 --child 422828-000-c0000 --action read\n"
+        "  liushou audit --school 422828-000 --child 422828-000-c0000 --json > trail.jsonl"
+    ),
+)
+@click.option("--school", "school_id", required=True, metavar="ID", help="The school's id.")
+@click.option("--child", "child_id", required=True, metavar="ID", help="The pupil's record id.")
+@click.option(
+    "--action",
+    type=click.Choice(list(_ACTIONS)),
+    default=None,
+    help="Only entries of this action (default: all).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON lines (one entry per line), no table."
+)
+@click.pass_obj
+def audit(
+    settings: Settings, school_id: str, child_id: str, action: str | None, as_json: bool
+) -> None:
+    """List who saw or changed a pupil's record: time, who, action, purpose, fields.
+
+    Reads the store's append-only audit trail, oldest first: every change of
+    the pupil's record, and every time someone was shown it (with the fields
+    shown). A pupil whose record was deleted keeps the entries. Actors and
+    purposes are shown with any ID or phone number masked.
+    """
+    lang = settings.lang
+    store = settings.open_store(existing=True)
+    try:
+        with store.unit_of_work(actor="liushou audit", readonly=True) as uow:
+            school_stored = _stored(uow, School, school_id, school_id)
+            child_stored = _stored(uow, Child, school_id, child_id)
+        entries = list(store.audit_trail(school_id=school_id, kind=Child, record_id=child_id))
+        if not child_stored and not entries:
+            school_known = school_stored or store.audit_trail(
+                school_id=school_id, kind=School, record_id=school_id
+            )
+            if not school_known:
+                raise BadInput(f"--school: school {school_id} is not stored in this store")
+            raise BadInput(
+                f"--child: pupil {child_id} of school {school_id} is not stored "
+                "and has no audit entries"
+            )
+    finally:
+        store.close()
+    shown = [e for e in entries if action is None or e.action == action]
+    if as_json:
+        for e in shown:
+            click.echo(json.dumps(_audit_json(e), ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    if not shown:
+        key = "audit_none" if action is None else "audit_none_action"
+        console.print(escape(_t(key, lang, child=child_id, school=school_id)))
+        return
+    console.print(_audit_table(shown, lang, school_id=school_id, child_id=child_id))
+
+
+def _stored(uow: UnitOfWork, cls: type, school_id: str, id: str) -> bool:
+    try:
+        uow.get(cls, school_id, id)  # not shown: no read to audit
+    except NotFound:
+        return False
+    return True
+
+
+def _audit_json(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at.isoformat(),
+        "actor": mask_text(e.actor),
+        "action": e.action,
+        "kind": e.kind,
+        "school_id": e.school_id,
+        "record_id": e.record_id,
+        "old_version": e.old_version,
+        "new_version": e.new_version,
+        "purpose": mask_text(e.purpose),
+        "fields": list(e.fields),
+    }
+
+
+def _audit_table(
+    entries: Sequence[AuditEntry], lang: str, *, school_id: str, child_id: str
+) -> Table:
+    text = catalogue(lang).gettext
+    sep = "、" if lang == "zh" else ", "
+    table = Table(title=escape(_t("audit_title", lang, child=child_id, school=school_id)))
+    table.add_column(_t("time", lang), no_wrap=True)
+    table.add_column(_t("actor", lang), overflow="fold")
+    table.add_column(_t("action", lang), no_wrap=True)
+    table.add_column(_t("purpose", lang), overflow="fold")
+    table.add_column(_t("fields", lang), overflow="fold", ratio=1)
+    for e in entries:
+        # none: an update that changed nothing, a read that showed nothing, or an
+        # entry from before the store recorded fields
+        fields = sep.join(text(_FIELD_LABELS[f]) if f in _FIELD_LABELS else f for f in e.fields)
+        table.add_row(
+            e.at.isoformat(sep=" ", timespec="seconds"),
+            escape(mask_text(e.actor)),
+            text(_ACTIONS.get(e.action, e.action)),
+            escape(mask_text(e.purpose)) or "-",
+            escape(fields) or "-",
+        )
+    return table
 
 
 # --------------------------------------------------------------------------- entry point

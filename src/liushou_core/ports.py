@@ -14,6 +14,18 @@ Every record carries a ``version``: ``add`` stores version 1, ``update``
 requires the stored version and raises :class:`~liushou_core.errors.ConflictError`
 (writing nothing) on a stale one, ``delete`` likewise. Every write appends an
 audit entry in the same transaction.
+
+Reads are audited too: a service that shows a child's record records which
+fields it showed, then commits, then shows them::
+
+    with store.unit_of_work(actor.label, purpose=actor.purpose, readonly=True) as uow:
+        child = uow.get(Child, "s1", "c1")
+        uow.record_read(Child, "s1", "c1", fields=("name", "class_id"))
+        uow.commit()          # the read entry is kept only when the unit of work commits
+    show(child)
+
+A ``read`` entry is committed (or rolled back) with its unit of work, also a
+read-only one; see :meth:`UnitOfWork.record_read`.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from liushou_core.models import (
 )
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "DATE_FIELDS",
     "RECORD_KINDS",
     "AuditEntry",
@@ -88,9 +101,28 @@ DATE_FIELDS: dict[type, str] = {
 }
 
 
+#: The actions of the audit trail: the three writes, and ``read`` (fields shown to someone).
+AUDIT_ACTIONS: tuple[str, ...] = ("add", "update", "delete", "read")
+
+
 @attrs.frozen
 class AuditEntry:
-    """One row of the append-only audit trail."""
+    """One row of the append-only audit trail.
+
+    ``seq`` orders the trail; ``at`` is local time with its UTC offset;
+    ``actor`` and ``purpose`` are the unit of work's (a read may give its own
+    purpose). ``action`` is one of :data:`AUDIT_ACTIONS`.
+
+    ``old_version``/``new_version``: ``None``/1 for an add, v/v+1 for an
+    update, v/``None`` for a delete, and for a read both the version that was
+    read (a read changes nothing).
+
+    ``fields`` names top-level fields of the record, in the model's order:
+    for an add or a delete every field but ``version``; for an update the
+    fields whose value changed (empty when none did); for a read the fields
+    that were shown. Entries written before the stores recorded fields (SQLite
+    schema 3, PostgreSQL schema 2) have none.
+    """
 
     seq: int
     at: dt.datetime
@@ -102,6 +134,7 @@ class AuditEntry:
     old_version: int | None
     new_version: int | None
     purpose: str = ""
+    fields: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -130,6 +163,34 @@ class UnitOfWork(Protocol):
     def delete(self, cls: type, school_id: str, id: str, version: int) -> None: ...
 
     def get(self, cls: type[T], school_id: str, id: str) -> T: ...
+
+    def record_read(
+        self,
+        cls: type,
+        school_id: str,
+        id: str,
+        *,
+        fields: Sequence[str],
+        purpose: str = "",
+    ) -> None:
+        """Append a ``read`` audit entry: ``fields`` of the stored record were shown.
+
+        The entry joins this unit of work's transaction: :meth:`commit` keeps
+        it, a rollback (or leaving the ``with`` block without commit) drops it,
+        like a write. A ``readonly`` unit of work may record reads too (they
+        are its only writes; each store says how it keeps them). So: read,
+        record, commit, and only then show.
+
+        ``fields`` are field names of ``cls`` (kept in the model's order, each
+        once; empty means the record was looked up but nothing of it shown);
+        ``purpose`` defaults to the unit of work's. The entry's versions are
+        the stored version, which the read does not change.
+
+        :raises NotFound: the record is not stored (as this unit of work sees it).
+        :raises ValueError: a name is not a field of ``cls`` (or ``fields`` is a str).
+        :raises TypeError: ``cls`` is not a stored record type.
+        """
+        ...
 
     def list(
         self,
@@ -165,7 +226,22 @@ class Store(Protocol):
         self, actor: str = "system", *, purpose: str = "", readonly: bool = False
     ) -> UnitOfWork: ...
 
-    def audit_trail(self, *, school_id: str | None = None) -> Sequence[AuditEntry]: ...
+    def audit_trail(
+        self,
+        *,
+        school_id: str | None = None,
+        kind: str | type | None = None,
+        record_id: str | None = None,
+        action: str | None = None,
+    ) -> Sequence[AuditEntry]:
+        """The committed audit entries, oldest first, that match every filter given.
+
+        ``kind`` is a kind name (``"child"``) or a record class (``Child``);
+        ``action`` one of :data:`AUDIT_ACTIONS`. Who saw or changed one child:
+        ``audit_trail(school_id="S1", kind=Child, record_id="c1")``. An unknown
+        kind or action raises :class:`ValueError`.
+        """
+        ...
 
     def upgrade(self) -> builtins.list[int]: ...
 

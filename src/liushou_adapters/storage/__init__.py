@@ -16,6 +16,11 @@ Every key starts with the school id, and every row carries its county code.
 :meth:`UnitOfWork.list <liushou_core.ports.UnitOfWork.list>` once for every
 backend and turns them into :class:`Condition` values, so that all backends
 accept and refuse the same queries with the same messages.
+
+The audit helpers (:func:`written_fields`, :func:`changed_fields`,
+:func:`read_fields`, :func:`audit_filters`) likewise give every backend the
+same ``fields`` of an :class:`~liushou_core.ports.AuditEntry` and the same
+checks of :meth:`~liushou_core.ports.Store.audit_trail` filters.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
@@ -35,7 +40,7 @@ import attrs
 from liushou_core import plugins
 from liushou_core.errors import LiushouError
 from liushou_core.models import School
-from liushou_core.ports import DATE_FIELDS, RECORD_KINDS, kind_of
+from liushou_core.ports import AUDIT_ACTIONS, DATE_FIELDS, RECORD_KINDS, kind_of
 
 if TYPE_CHECKING:
     import pluggy
@@ -44,9 +49,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "AuditFilters",
     "Condition",
     "InvalidStoreUrl",
     "UnknownStoreScheme",
+    "audit_filters",
+    "changed_fields",
     "default_plugin_manager",
     "field_shapes",
     "kind_of",
@@ -54,9 +62,11 @@ __all__ = [
     "open_store",
     "plain_value",
     "plan_query",
+    "read_fields",
     "redact_url",
     "reset_plugin_manager",
     "school_id_of",
+    "written_fields",
 ]
 
 
@@ -268,3 +278,117 @@ def plan_query(
                 raise ValueError(f"{op} must be a date (datetime.date), got {day!r}")
             out.append(Condition(field, cast(Op, op), day, day.isoformat()))
     return out
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+@functools.cache
+def _all_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in attrs.fields(cast(Any, cls)))
+
+
+_WRITTEN: dict[type, tuple[str, ...]] = {}
+
+
+def written_fields(cls: type) -> tuple[str, ...]:
+    """The ``fields`` of an add or delete audit entry: every field of ``cls`` but
+    ``version`` (which the entry's versions record), in the model's order."""
+    found = _WRITTEN.get(cls)
+    if found is None:
+        kind_of(cls)  # a stored record type, or TypeError
+        found = _WRITTEN[cls] = tuple(name for name in _all_fields(cls) if name != "version")
+    return found
+
+
+_MISSING: Final = object()
+
+
+def changed_fields(cls: type, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``fields`` of an update audit entry: the top-level fields (but ``version``)
+    whose values differ between two records, in the model's order.
+
+    ``old`` and ``new`` are the records' plain data (their unstructured JSON
+    shape, as the SQL stores compare them) or mappings of their attributes (as
+    the memory store does); both give the same answer for valid records.
+    """
+    return tuple(
+        name for name in written_fields(cls) if old.get(name, _MISSING) != new.get(name, _MISSING)
+    )
+
+
+def read_fields(cls: type, fields: Any) -> tuple[str, ...]:
+    """The ``fields`` of a read audit entry: ``fields`` checked and put in the model's
+    order, each once.
+
+    Raises :class:`ValueError` when ``fields`` is a string (a common slip for
+    ``("name",)``) or not a collection of text, or names something that is not a
+    field of ``cls``; :class:`TypeError` when ``cls`` is not a stored record type.
+    """
+    kind_of(cls)
+    if isinstance(fields, str | bytes) or not isinstance(fields, Iterable):
+        raise ValueError(
+            f"fields is a sequence of field names, e.g. fields=('name',), not {fields!r}"
+        )
+    names = list(fields)
+    known = _all_fields(cls)
+    unknown = [n for n in names if not isinstance(n, str) or n not in known]
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} has no field {', '.join(map(repr, unknown))}; "
+            f"fields: {', '.join(known)}"
+        )
+    wanted = set(names)
+    return tuple(name for name in known if name in wanted)
+
+
+@attrs.frozen
+class AuditFilters:
+    """Checked filters of :meth:`~liushou_core.ports.Store.audit_trail`; ``None``: any."""
+
+    school_id: str | None = None
+    kind: str | None = None
+    record_id: str | None = None
+    action: str | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        """``(column, value)`` of the filters given, in a stable order."""
+        pairs = (
+            ("school_id", self.school_id),
+            ("kind", self.kind),
+            ("record_id", self.record_id),
+            ("action", self.action),
+        )
+        return [(column, value) for column, value in pairs if value is not None]
+
+    def match(self, entry: Any) -> bool:
+        """Whether an :class:`~liushou_core.ports.AuditEntry` passes every filter."""
+        return all(getattr(entry, column) == value for column, value in self.items())
+
+
+def audit_filters(
+    *,
+    school_id: str | None = None,
+    kind: str | type | None = None,
+    record_id: str | None = None,
+    action: str | None = None,
+) -> AuditFilters:
+    """Check the filters of ``store.audit_trail(...)`` once for every backend.
+
+    ``kind`` may be a kind name or a record class. Raises :class:`ValueError`
+    for an unknown kind or action (naming the known ones) and for a filter
+    that is not text.
+    """
+    if isinstance(kind, type):
+        try:
+            kind = kind_of(kind)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+    elif kind is not None and kind not in RECORD_KINDS:
+        raise ValueError(f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_KINDS)}")
+    if action is not None and action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; actions: {', '.join(AUDIT_ACTIONS)}")
+    for name, value in (("school_id", school_id), ("record_id", record_id)):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} is text, got {value!r}")
+    return AuditFilters(school_id, kind, record_id, action)

@@ -19,8 +19,12 @@ one holds for the other (both pass :mod:`liushou_core.testing.conformance`):
   published at commit; a ``readonly`` one reads the state as it was when it
   began and refuses writes;
 * every write appends an :class:`~liushou_core.ports.AuditEntry` in the same
-  transaction. Entries are frozen, :meth:`MemoryStore.audit_trail` returns a
-  copy, and no method changes or removes them.
+  transaction, and so does :meth:`MemoryUnitOfWork.record_read` (also in a
+  ``readonly`` unit of work: its entries are appended at commit, without the
+  write lock, and dropped by a rollback). Entries are frozen,
+  :meth:`MemoryStore.audit_trail` returns a copy, and no method changes or
+  removes them. (There is no stored schema to migrate: the entries have had
+  ``fields`` and the ``read`` action since the SQLite store's schema 3.)
 
 Records are kept as objects, never shared with callers: a record handed in or
 out is a copy, so changing it changes nothing stored.
@@ -49,10 +53,14 @@ import attrs
 from liushou_adapters.storage import (
     Condition,
     InvalidStoreUrl,
+    audit_filters,
+    changed_fields,
     kind_of,
     plain_value,
     plan_query,
+    read_fields,
     school_id_of,
+    written_fields,
 )
 from liushou_core import hookimpl
 from liushou_core._fastpath import with_version
@@ -72,6 +80,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT: Final = 30.0
 
 _Key = tuple[str, str]  # (school_id, kind)
+_Pending = tuple[dt.datetime, str, str, str, str, int | None, int | None, str, tuple[str, ...]]
 
 
 def _local_now() -> dt.datetime:
@@ -95,12 +104,17 @@ class _Database:
         self.name = name
         self.state = _State()
         self.audit: list[AuditEntry] = []
+        self.audit_lock = threading.Lock()  # appending to the trail (seq order)
         self.lock = threading.Lock()
         self.writer: int | None = None  # the thread holding the write lock
 
 
 _named: dict[str, _Database] = {}
 _named_lock = threading.Lock()
+
+
+def _attributes(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in written_fields(type(record))}
 
 
 def _clone(record: T) -> T:
@@ -188,7 +202,8 @@ class MemoryStore:
         """A transaction: ``with store.unit_of_work(actor="...") as uow: ...; uow.commit()``.
 
         ``actor`` (who) and ``purpose`` (why) go into the audit entry of every
-        write. Leaving the block without commit undoes the writes.
+        write and recorded read. Leaving the block without commit undoes the
+        writes and drops the reads.
         """
         if not actor or not actor.strip():
             raise ValueError("a unit of work needs an actor (who is making the changes)")
@@ -198,21 +213,20 @@ class MemoryStore:
         self,
         *,
         school_id: str | None = None,
-        kind: str | None = None,
+        kind: str | type | None = None,
         record_id: str | None = None,
+        action: str | None = None,
     ) -> builtins.list[AuditEntry]:
-        """The audit entries, oldest first, optionally for one school, kind or record.
+        """The committed audit entries, oldest first, that match every filter given.
 
-        The list is a copy; the entries are frozen.
+        ``kind`` is a kind name or a record class; ``action`` one of ``add``,
+        ``update``, ``delete``, ``read``. The list is a copy; the entries are frozen.
         """
+        query = audit_filters(school_id=school_id, kind=kind, record_id=record_id, action=action)
         self._check_open()
-        return [
-            e
-            for e in list(self._db.audit)
-            if (school_id is None or e.school_id == school_id)
-            and (kind is None or e.kind == kind)
-            and (record_id is None or e.record_id == record_id)
-        ]
+        with self._db.audit_lock:
+            entries = list(self._db.audit)
+        return [e for e in entries if query.match(e)]
 
 
 def _matches(record: Any, conditions: Sequence[Condition]) -> bool:
@@ -257,7 +271,8 @@ class MemoryUnitOfWork:
         self._buckets: dict[_Key, dict[str, Any]] | None = None  # the working copy
         self._counties: dict[str, str] | None = None
         self._copied: set[_Key] = set()
-        self._pending: list[tuple[dt.datetime, str, str, str, str, int | None, int | None]] = []
+        # (at, action, kind, school, id, old, new, purpose, fields), until commit
+        self._pending: list[_Pending] = []
 
     # ------------------------------------------------------------------ transaction
 
@@ -308,17 +323,19 @@ class MemoryUnitOfWork:
             self._db.lock.release()
 
     def commit(self) -> None:
-        """Make the writes so far visible to every other unit of work."""
+        """Make the writes (and recorded reads) so far visible to every other unit of work."""
         self._require()
-        if self._buckets is not None and self._counties is not None:
-            db = self._db
+        db = self._db
+        with db.audit_lock:
+            if self._buckets is not None and self._counties is not None:
+                db.state = _State(self._buckets, self._counties)
             seq = db.audit[-1].seq if db.audit else 0
-            entries = [
-                AuditEntry(seq + i, at, self.actor, action, kind, sid, rid, old, new, self.purpose)
-                for i, (at, action, kind, sid, rid, old, new) in enumerate(self._pending, 1)
-            ]
-            db.state = _State(self._buckets, self._counties)
-            db.audit.extend(entries)
+            db.audit.extend(
+                AuditEntry(seq + i, at, self.actor, action, kind, sid, rid, old, new, why, fields)
+                for i, (at, action, kind, sid, rid, old, new, why, fields) in enumerate(
+                    self._pending, 1
+                )
+            )
         self._release()
         self._snapshot = None
 
@@ -358,10 +375,19 @@ class MemoryUnitOfWork:
         return buckets[key]
 
     def _audit(
-        self, action: str, kind: str, sid: str, rid: str, old: int | None, new: int | None
+        self,
+        action: str,
+        kind: str,
+        sid: str,
+        rid: str,
+        old: int | None,
+        new: int | None,
+        fields: tuple[str, ...],
+        purpose: str | None = None,
     ) -> None:
         at = self.store.clock().replace(microsecond=0)
-        self._pending.append((at, action, kind, sid, rid, old, new))
+        why = self.purpose if purpose is None else purpose
+        self._pending.append((at, action, kind, sid, rid, old, new, why, fields))
 
     @staticmethod
     def _with_version(record: T, version: int) -> T:
@@ -419,7 +445,7 @@ class MemoryUnitOfWork:
         counties.update(schools)
         for sid, kind, rid, new in keyed:
             self._bucket((sid, kind))[rid] = new
-            self._audit("add", kind, sid, rid, None, 1)
+            self._audit("add", kind, sid, rid, None, 1, written_fields(type(new)))
         return [_clone(r) for r in fresh]
 
     @staticmethod
@@ -465,8 +491,10 @@ class MemoryUnitOfWork:
         self._stored(kind, sid, rid, old)
         if isinstance(new, School):
             counties[sid] = new.county_code
-        self._bucket((sid, kind))[rid] = new
-        self._audit("update", kind, sid, rid, old, old + 1)
+        bucket = self._bucket((sid, kind))
+        changed = changed_fields(type(new), _attributes(bucket[rid]), _attributes(new))
+        bucket[rid] = new
+        self._audit("update", kind, sid, rid, old, old + 1, changed)
         return _clone(new)
 
     def delete(self, cls: type, school_id: str, id: str, version: int) -> None:
@@ -487,7 +515,36 @@ class MemoryUnitOfWork:
                 raise ConflictError(f"school {school_id} still has records: delete them first")
             del counties[school_id]
         del self._bucket((school_id, kind))[id]
-        self._audit("delete", kind, school_id, id, version, None)
+        self._audit("delete", kind, school_id, id, version, None, written_fields(cls))
+
+    # ------------------------------------------------------------------ audited reads
+
+    def record_read(
+        self,
+        cls: type,
+        school_id: str,
+        id: str,
+        *,
+        fields: Sequence[str],
+        purpose: str = "",
+    ) -> None:
+        """Append a ``read`` audit entry: ``fields`` of the stored record were shown.
+
+        The entry is published at :meth:`commit`, with the writes (a read-only
+        unit of work too), and dropped by a rollback. ``purpose`` defaults to
+        the unit of work's; the entry's versions are the stored version.
+
+        :raises NotFound: the record is not stored (as this unit of work sees it).
+        :raises ValueError: a name in ``fields`` is not a field of ``cls``.
+        """
+        kind = kind_of(cls)
+        shown = read_fields(cls, fields)
+        buckets, _ = self._view()
+        record = buckets.get((school_id, kind), {}).get(id)
+        if record is None:
+            raise NotFound(f"{kind} {id} of school {school_id} is not stored")
+        version = record.version
+        self._audit("read", kind, school_id, id, version, version, shown, purpose or self.purpose)
 
     # ------------------------------------------------------------------ reads
 

@@ -21,6 +21,20 @@ for Citus):
 * ``schema_version``: the migrations applied; :meth:`PostgresStore.upgrade`
   applies the pending ones in place, under an advisory lock.
 
+Migration 2 lets the audit trail record reads: one ``ALTER TABLE`` adds the
+``fields`` column (``text[]``, the fields written or shown; ``'{}'`` for the
+rows from before) and replaces the ``action`` CHECK with one that allows
+``read``. DDL fires no row or statement triggers, so the append-only trigger
+stays as it is; adding a column with a constant default rewrites nothing.
+
+Reads: :meth:`PostgresUnitOfWork.record_read` inserts its entry in a writing
+unit of work's transaction. A ``readonly`` unit of work is a ``READ ONLY``
+transaction, which cannot insert: it keeps its recorded reads and, at
+:meth:`~PostgresUnitOfWork.commit`, ends its snapshot and appends them in one
+short ``READ COMMITTED`` transaction (a pure insert, which never meets a
+serialization failure). Without commit they are dropped, as a rollback drops
+writes.
+
 Transactions: a writing unit of work is one ``SERIALIZABLE`` transaction (a
 read-only one ``REPEATABLE READ READ ONLY``). When PostgreSQL aborts it with a
 serialization failure (SQLSTATE 40001) or a deadlock (40P01), the unit of work
@@ -60,11 +74,14 @@ from liushou_adapters.storage import (
     Condition,
     InvalidStoreUrl,
     UnknownStoreScheme,
+    audit_filters,
     jsoncodec,
     kind_of,
     plan_query,
+    read_fields,
     redact_url,
     school_id_of,
+    written_fields,
 )
 from liushou_core import hookimpl
 from liushou_core._fastpath import with_version
@@ -72,7 +89,7 @@ from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School
-from liushou_core.ports import AuditEntry, Store
+from liushou_core.ports import AuditEntry, Store, UnitOfWork
 
 if TYPE_CHECKING:
     import psycopg
@@ -117,6 +134,30 @@ class Migration:
 
 
 _KEY = 'text COLLATE "C" NOT NULL'
+
+_AUDIT_COLUMNS: Final = (
+    "at, actor, action, school_id, county_code, kind, record_id, "
+    "old_version, new_version, purpose, fields"
+)
+_PLACEHOLDERS: Final = ", ".join(["%s"] * 11)
+
+
+def _written(cls: type) -> builtins.list[str]:
+    """The ``fields`` of an add or delete of ``cls``, and those an update compares
+    (a text[] parameter)."""
+    return list(written_fields(cls))
+
+
+_LITERALS: dict[type, str] = {}
+
+
+def _written_literal(cls: type) -> str:
+    """The same as a text[] literal for COPY (field names are plain identifiers)."""
+    text = _LITERALS.get(cls)
+    if text is None:
+        text = _LITERALS[cls] = "{" + ",".join(written_fields(cls)) + "}"
+    return text
+
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -178,6 +219,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             """CREATE TRIGGER audit_append_only
                 BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
                 FOR EACH STATEMENT EXECUTE FUNCTION liushou_audit_append_only()""",
+        ),
+    ),
+    Migration(
+        2,
+        "audit trail: reads, and the fields written or read",
+        (
+            """ALTER TABLE audit
+                ADD COLUMN fields text[] NOT NULL DEFAULT '{}',
+                DROP CONSTRAINT audit_action_check,
+                ADD CONSTRAINT audit_action_check
+                    CHECK (action IN ('add', 'update', 'delete', 'read'))""",
         ),
     ),
 )
@@ -510,10 +562,11 @@ class PostgresStore:
         """A transaction: ``with store.unit_of_work(actor="...") as uow: ...; uow.commit()``.
 
         ``actor`` (who) and ``purpose`` (why) are recorded in the audit trail of
-        every write. Leaving the block without
+        every write and recorded read. Leaving the block without
         :meth:`~PostgresUnitOfWork.commit` rolls everything back. A ``readonly``
         unit of work reads one consistent snapshot (``REPEATABLE READ READ
-        ONLY``) and refuses writes; any other is ``SERIALIZABLE`` and may raise
+        ONLY``) and refuses writes (its recorded reads are appended at commit);
+        any other is ``SERIALIZABLE`` and may raise
         :class:`TransactionConflict`, after which its body must run again (see
         :meth:`run_in_transaction`).
         """
@@ -567,25 +620,44 @@ class PostgresStore:
         self,
         *,
         school_id: str | None = None,
-        kind: str | None = None,
+        kind: str | type | None = None,
         record_id: str | None = None,
+        action: str | None = None,
     ) -> builtins.list[AuditEntry]:
-        """The audit rows, oldest first, optionally for one school, kind or record."""
+        """The committed audit rows, oldest first, that match every filter given.
+
+        ``kind`` is a kind name or a record class; ``action`` one of ``add``,
+        ``update``, ``delete``, ``read``. ``audit_trail(school_id="S1",
+        kind=Child, record_id="c1")`` is who saw or changed one child's record
+        (a router query under Citus, on the index of school, kind and record).
+        """
+        query = audit_filters(school_id=school_id, kind=kind, record_id=record_id, action=action)
         sql = (
             "SELECT seq, at, actor, action, kind, school_id, record_id, old_version, "
-            "new_version, purpose FROM audit"
+            "new_version, purpose, fields FROM audit"
         )
-        where: builtins.list[str] = []
-        params: builtins.list[str] = []
-        for column, value in (("school_id", school_id), ("kind", kind), ("record_id", record_id)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
+        where = [f"{column} = %s" for column, _ in query.items()]
+        params = [value for _, value in query.items()]
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._autocommit_cursor() as cur:
             rows = cur.execute(cast(Any, sql + " ORDER BY seq"), params).fetchall()
-        return [AuditEntry(*row) for row in rows]
+        return [
+            AuditEntry(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                kind=kind,
+                school_id=sid,
+                record_id=rid,
+                old_version=old,
+                new_version=new,
+                purpose=purpose,
+                fields=tuple(fields),
+            )
+            for seq, at, actor, action, kind, sid, rid, old, new, purpose, fields in rows
+        ]
 
 
 def _jsonb(value: Any) -> Any:
@@ -619,6 +691,7 @@ class PostgresUnitOfWork:
         self._savepoints = 0
         self._failed: BaseException | None = None
         self._managed = False
+        self._reads: builtins.list[tuple[Any, ...]] = []  # a read-only one's, until commit
 
     # ------------------------------------------------------------------ transaction
 
@@ -714,6 +787,7 @@ class PostgresUnitOfWork:
             with contextlib.suppress(psycopg.Error):
                 conn.execute("ROLLBACK")
         self._counties.clear()
+        self._reads.clear()
         sqlstate = _retryable(exc)
         if sqlstate is not None:
             what = "deadlock" if sqlstate == "40P01" else "serialization failure"
@@ -767,9 +841,18 @@ class PostgresUnitOfWork:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             with self._guard():
                 conn.execute("COMMIT")
+        if self._reads:
+            reads, self._reads = self._reads, []
+            with self._guard(), conn.cursor() as cur:
+                cur.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                cur.executemany(
+                    cast(Any, f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({_PLACEHOLDERS})"),
+                    reads,
+                )
+                cur.execute("COMMIT")
 
     def rollback(self) -> None:
-        """Undo the writes since the last commit."""
+        """Undo the writes (and drop the reads recorded) since the last commit."""
         from psycopg.pq import TransactionStatus
 
         conn = self._conn
@@ -780,6 +863,7 @@ class PostgresUnitOfWork:
         ):
             conn.execute("ROLLBACK")
         self._counties.clear()
+        self._reads.clear()
 
     @contextmanager
     def _atomic(self, savepoint: bool = True) -> Iterator[psycopg.Cursor[Any]]:
@@ -910,12 +994,11 @@ class PostgresUnitOfWork:
         )
         at = self._at()
         cur.executemany(
-            "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
-            "old_version, new_version, purpose) "
-            "VALUES (%s, %s, 'add', %s, %s, %s, %s, NULL, 1, %s)",
+            f"INSERT INTO audit ({_AUDIT_COLUMNS}) "
+            "VALUES (%s, %s, 'add', %s, %s, %s, %s, NULL, 1, %s, %s)",
             [
-                (at, self.actor, sid, counties[sid], kind, rid, self.purpose)
-                for sid, kind, rid, _ in keyed
+                (at, self.actor, sid, counties[sid], kind, rid, self.purpose, _written(type(new)))
+                for sid, kind, rid, new in keyed
             ],
         )
 
@@ -941,12 +1024,23 @@ class PostgresUnitOfWork:
             for sid, kind, rid, new in keyed:
                 copy.write_row((sid, kind, rid, counties[sid], 1, _dumps(unstructure(new))))
         at, actor, purpose = self._at().isoformat(), self.actor, self.purpose
-        with cur.copy(
-            "COPY audit (at, actor, action, school_id, county_code, kind, record_id, "
-            "old_version, new_version, purpose) FROM STDIN"
-        ) as copy:
-            for sid, kind, rid, _ in keyed:
-                copy.write_row((at, actor, "add", sid, counties[sid], kind, rid, None, 1, purpose))
+        with cur.copy(f"COPY audit ({_AUDIT_COLUMNS}) FROM STDIN") as copy:
+            for sid, kind, rid, new in keyed:
+                copy.write_row(
+                    (
+                        at,
+                        actor,
+                        "add",
+                        sid,
+                        counties[sid],
+                        kind,
+                        rid,
+                        None,
+                        1,
+                        purpose,
+                        _written_literal(type(new)),
+                    )
+                )
 
     def _duplicates(self, keys: Sequence[tuple[str, str, str]]) -> ConflictError:
         """The error naming the keys of a failed insert that were taken (or repeated)."""
@@ -989,14 +1083,19 @@ class PostgresUnitOfWork:
             if isinstance(new, School):
                 self._move_county(cur, new)
             county = self._county(sid)
+            # the old row joined to itself gives the old data to compare with
             cur.execute(
-                """WITH changed AS (
-                       UPDATE records SET version = %s, data = %s::jsonb, county_code = %s
-                       WHERE school_id = %s AND kind = %s AND id = %s AND version = %s
-                       RETURNING school_id)
-                   INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id,
-                                      old_version, new_version, purpose)
-                   SELECT %s, %s, 'update', school_id, %s, %s, %s, %s, %s, %s FROM changed""",
+                f"""WITH changed AS (
+                       UPDATE records AS r SET version = %s, data = %s::jsonb, county_code = %s
+                       FROM records AS o
+                       WHERE r.school_id = %s AND r.kind = %s AND r.id = %s AND r.version = %s
+                         AND o.school_id = r.school_id AND o.kind = r.kind AND o.id = r.id
+                       RETURNING r.school_id, o.data AS old, r.data AS new)
+                   INSERT INTO audit ({_AUDIT_COLUMNS})
+                   SELECT %s, %s, 'update', school_id, %s, %s, %s, %s, %s, %s,
+                          ARRAY(SELECT f FROM unnest(%s::text[]) WITH ORDINALITY AS u (f, n)
+                                WHERE old -> f IS DISTINCT FROM new -> f ORDER BY n)
+                   FROM changed""",
                 (
                     old + 1,
                     _dumps(unstructure(new)),
@@ -1013,6 +1112,7 @@ class PostgresUnitOfWork:
                     old,
                     old + 1,
                     self.purpose,
+                    _written(type(new)),
                 ),
             )
             if cur.rowcount != 1:
@@ -1058,13 +1158,13 @@ class PostgresUnitOfWork:
             with self._atomic(savepoint=cls is School) as cur:
                 county = self._county(school_id)
                 cur.execute(
-                    """WITH gone AS (
+                    f"""WITH gone AS (
                            DELETE FROM records
                            WHERE school_id = %s AND kind = %s AND id = %s AND version = %s
                            RETURNING school_id)
-                       INSERT INTO audit (at, actor, action, school_id, county_code, kind,
-                                          record_id, old_version, new_version, purpose)
-                       SELECT %s, %s, 'delete', school_id, %s, %s, %s, %s, NULL, %s FROM gone""",
+                       INSERT INTO audit ({_AUDIT_COLUMNS})
+                       SELECT %s, %s, 'delete', school_id, %s, %s, %s, %s, NULL, %s, %s
+                       FROM gone""",
                     (
                         school_id,
                         kind,
@@ -1077,6 +1177,7 @@ class PostgresUnitOfWork:
                         id,
                         version,
                         self.purpose,
+                        _written(cls),
                     ),
                 )
                 if cur.rowcount != 1:
@@ -1088,6 +1189,67 @@ class PostgresUnitOfWork:
             raise ConflictError(
                 f"school {school_id} still has records: delete them first"
             ) from None
+
+    # ------------------------------------------------------------------ audited reads
+
+    def record_read(
+        self,
+        cls: type,
+        school_id: str,
+        id: str,
+        *,
+        fields: Sequence[str],
+        purpose: str = "",
+    ) -> None:
+        """Append a ``read`` audit entry: ``fields`` of the stored record were shown.
+
+        In a writing unit of work the entry is inserted at once, in its
+        transaction; in a read-only one it is kept and appended at
+        :meth:`commit`. Either way a rollback drops it. ``purpose`` defaults to
+        the unit of work's; the entry's versions are the stored version.
+
+        :raises NotFound: the record is not stored.
+        :raises ValueError: a name in ``fields`` is not a field of ``cls``.
+        """
+        kind = kind_of(cls)
+        shown = list(read_fields(cls, fields))
+        why = purpose or self.purpose
+        if self.readonly:
+            with self._guard(), self._cursor() as cur:
+                row = cur.execute(
+                    "SELECT county_code, version FROM records "
+                    "WHERE school_id = %s AND kind = %s AND id = %s",
+                    (school_id, kind, id),
+                ).fetchone()
+            if row is None:
+                raise NotFound(f"{kind} {id} of school {school_id} is not stored")
+            county, version = row
+            self._reads.append(
+                (
+                    self._at(),
+                    self.actor,
+                    "read",
+                    school_id,
+                    county,
+                    kind,
+                    id,
+                    version,
+                    version,
+                    why,
+                    shown,
+                )
+            )
+            return
+        with self._atomic(savepoint=False) as cur:
+            cur.execute(
+                f"""INSERT INTO audit ({_AUDIT_COLUMNS})
+                    SELECT %s, %s, 'read', school_id, county_code, kind, id, version, version,
+                           %s, %s
+                    FROM records WHERE school_id = %s AND kind = %s AND id = %s""",
+                (self._at(), self.actor, why, shown, school_id, kind, id),
+            )
+            if cur.rowcount != 1:
+                raise NotFound(f"{kind} {id} of school {school_id} is not stored")
 
     # ------------------------------------------------------------------ reads
 
@@ -1197,3 +1359,6 @@ if TYPE_CHECKING:  # the store satisfies the port (checked by mypy)
 
     def _conforms(store: PostgresStore) -> Store:
         return store
+
+    def _conforms_uow(uow: PostgresUnitOfWork) -> UnitOfWork:
+        return uow

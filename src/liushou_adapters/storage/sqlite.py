@@ -28,6 +28,25 @@ kind as a literal so that SQLite can use them, and a filtered query has no
 ``ORDER BY`` (its rows are sorted by id in Python), so that SQLite picks the
 index over the primary key even without statistics (no ``ANALYZE`` needed).
 
+Migration 3 lets the audit trail record reads: ``action`` may be ``read``
+and a ``fields`` column (a JSON array of field names: those written, or those
+shown by a read) is added. SQLite cannot change a CHECK constraint in place,
+so the migration rebuilds the table inside the upgrade's transaction: it
+copies every row with its ``seq`` into a new table, carries over the
+``AUTOINCREMENT`` high-water mark, drops the old table (``DROP TABLE`` fires
+no row triggers; the old triggers and index go with it), renames the new one
+and creates the index and the append-only triggers again. Rows from before
+have ``fields = '[]'``.
+
+Reads: :meth:`SqliteUnitOfWork.record_read` inserts its entry in the writing
+unit of work's transaction. A ``readonly`` unit of work reads one snapshot
+(a deferred ``BEGIN``); upgrading that snapshot to a write would fail at once
+("database is locked", whatever the busy timeout) whenever another writer
+committed since it began. So a read-only unit of work keeps its recorded
+reads and writes them at :meth:`~SqliteUnitOfWork.commit`: the snapshot ends,
+then one short ``BEGIN IMMEDIATE`` transaction (which waits for other writers)
+appends them. Without commit they are dropped, as a rollback drops writes.
+
 >>> from liushou_core.models import School
 >>> store = SqliteStore(":memory:")
 >>> with store.unit_of_work(actor="doctest") as uow:
@@ -54,10 +73,14 @@ import attrs
 from liushou_adapters.storage import (
     Condition,
     InvalidStoreUrl,
+    audit_filters,
+    changed_fields,
     jsoncodec,
     kind_of,
     plan_query,
+    read_fields,
     school_id_of,
+    written_fields,
 )
 from liushou_core import hookimpl
 from liushou_core._fastpath import with_version
@@ -164,6 +187,48 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX schools_county ON schools (county_code)",
         ),
     ),
+    Migration(
+        3,
+        "audit trail: reads, and the fields written or read",
+        (
+            # A CHECK cannot be changed in place: rebuild the table, keeping every
+            # row and its seq, then put the index and the triggers back.
+            """CREATE TABLE audit_v3 (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('add', 'update', 'delete', 'read')),
+                school_id TEXT NOT NULL,
+                county_code TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                old_version INTEGER,
+                new_version INTEGER,
+                purpose TEXT NOT NULL DEFAULT '',
+                fields TEXT NOT NULL DEFAULT '[]' CHECK (json_type(fields) = 'array')
+            )""",
+            """INSERT INTO audit_v3 (seq, at, actor, action, school_id, county_code, kind,
+                                     record_id, old_version, new_version, purpose)
+               SELECT seq, at, actor, action, school_id, county_code, kind,
+                      record_id, old_version, new_version, purpose
+               FROM audit ORDER BY seq""",
+            # AUTOINCREMENT never reuses a seq: keep the old table's high-water mark
+            """INSERT INTO sqlite_sequence (name, seq)
+               SELECT 'audit_v3', 0 WHERE NOT EXISTS
+                   (SELECT 1 FROM sqlite_sequence WHERE name = 'audit_v3')""",
+            """UPDATE sqlite_sequence SET seq = max(seq, coalesce(
+                   (SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0))
+               WHERE name = 'audit_v3'""",
+            # DROP TABLE fires no row triggers; the old triggers and index go with it
+            "DROP TABLE audit",
+            "ALTER TABLE audit_v3 RENAME TO audit",
+            "CREATE INDEX audit_record ON audit (school_id, kind, record_id)",
+            """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+            """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+        ),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -179,6 +244,23 @@ def _local_now() -> dt.datetime:
 
 
 _dumps = jsoncodec.dumps
+
+
+_WRITTEN_JSON: dict[type, str] = {}
+
+
+def _written_json(cls: type) -> str:
+    """The ``fields`` column of an add or delete of ``cls``."""
+    text = _WRITTEN_JSON.get(cls)
+    if text is None:
+        text = _WRITTEN_JSON[cls] = _dumps(list(written_fields(cls)))
+    return text
+
+
+_AUDIT_INSERT: Final = (
+    "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
+    "old_version, new_version, purpose, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _path_from_url(url: str) -> str:
@@ -367,10 +449,11 @@ class SqliteStore:
         """A transaction: ``with store.unit_of_work(actor="...") as uow: ...; uow.commit()``.
 
         ``actor`` (who) and ``purpose`` (why) are recorded in the audit trail of
-        every write. Leaving the
+        every write and read. Leaving the
         block without :meth:`~SqliteUnitOfWork.commit` rolls everything back. A
-        ``readonly`` unit of work reads one consistent snapshot and refuses writes;
-        any other takes the write lock at once (``BEGIN IMMEDIATE``).
+        ``readonly`` unit of work reads one consistent snapshot and refuses writes
+        (but records reads, written at commit); any other takes the write lock at
+        once (``BEGIN IMMEDIATE``).
         """
         if not actor or not actor.strip():
             raise ValueError("a unit of work needs an actor (who is making the changes)")
@@ -380,25 +463,44 @@ class SqliteStore:
         self,
         *,
         school_id: str | None = None,
-        kind: str | None = None,
+        kind: str | type | None = None,
         record_id: str | None = None,
+        action: str | None = None,
     ) -> builtins.list[AuditEntry]:
-        """The audit rows, oldest first, optionally for one school, kind or record."""
+        """The committed audit rows, oldest first, that match every filter given.
+
+        ``kind`` is a kind name or a record class; ``action`` one of ``add``,
+        ``update``, ``delete``, ``read``. ``audit_trail(school_id="S1",
+        kind=Child, record_id="c1")`` is who saw or changed one child's record
+        (it uses the index on school, kind and record).
+        """
+        query = audit_filters(school_id=school_id, kind=kind, record_id=record_id, action=action)
         sql = (
             "SELECT seq, at, actor, action, kind, school_id, record_id, old_version, "
-            "new_version, purpose FROM audit"
+            "new_version, purpose, fields FROM audit"
         )
-        where: builtins.list[str] = []
-        params: builtins.list[str] = []
-        for column, value in (("school_id", school_id), ("kind", kind), ("record_id", record_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        where = [f"{column} = ?" for column, _ in query.items()]
+        params = [value for _, value in query.items()]
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._connection_held() as conn:
             rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
-        return [AuditEntry(row[0], dt.datetime.fromisoformat(row[1]), *row[2:]) for row in rows]
+        return [
+            AuditEntry(
+                seq=seq,
+                at=dt.datetime.fromisoformat(at),
+                actor=actor,
+                action=action,
+                kind=kind,
+                school_id=sid,
+                record_id=rid,
+                old_version=old,
+                new_version=new,
+                purpose=purpose,
+                fields=tuple(jsoncodec.loads(fields)),
+            )
+            for seq, at, actor, action, kind, sid, rid, old, new, purpose, fields in rows
+        ]
 
 
 class SqliteUnitOfWork:
@@ -410,6 +512,9 @@ class SqliteUnitOfWork:
     unit of work stays usable. Every write appends an audit row in the same
     transaction. After :meth:`commit` the unit of work may go on; the next write
     starts a new transaction.
+
+    :meth:`record_read` appends a ``read`` entry: at once in a writing unit of
+    work, at :meth:`commit` in a read-only one (see the module documentation).
     """
 
     def __init__(self, store: SqliteStore, *, actor: str, purpose: str, readonly: bool) -> None:
@@ -421,6 +526,7 @@ class SqliteUnitOfWork:
         self._held: Any = None
         self._counties: dict[str, str] = {}
         self._savepoints = 0
+        self._reads: builtins.list[tuple[Any, ...]] = []  # a read-only one's, until commit
 
     # ------------------------------------------------------------------ transaction
 
@@ -480,17 +586,34 @@ class SqliteUnitOfWork:
         return self._require()
 
     def commit(self) -> None:
-        """Make the writes so far durable."""
+        """Make the writes (and recorded reads) so far durable.
+
+        In a read-only unit of work this ends the snapshot, then appends the
+        reads recorded since the last commit in a short write transaction; if
+        that fails (another writer held the lock past the busy timeout) the
+        error is raised and the reads are not recorded.
+        """
         conn = self._require()
         if conn.in_transaction:
             conn.execute("COMMIT")
+        if self._reads:
+            reads, self._reads = self._reads, []
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_AUDIT_INSERT, reads)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def rollback(self) -> None:
-        """Undo the writes since the last commit."""
+        """Undo the writes (and drop the reads recorded) since the last commit."""
         conn = self._conn
         if conn is not None and conn.in_transaction:
             conn.execute("ROLLBACK")
         self._counties.clear()
+        self._reads.clear()
 
     @contextmanager
     def _atomic(self) -> Iterator[sqlite3.Connection]:
@@ -523,15 +646,18 @@ class SqliteUnitOfWork:
             county = self._counties[school_id] = str(row[0])
         return county
 
+    def _now(self) -> str:
+        return self.store.clock().isoformat(timespec="seconds")
+
     def _audit(
         self,
-        rows: Sequence[tuple[str, str, str, str, str, int | None, int | None]],
+        rows: Sequence[tuple[str, str, str, str, str, int | None, int | None, str]],
     ) -> None:
-        at = self.store.clock().isoformat(timespec="seconds")
+        """Append write entries: (action, school, county, kind, id, old, new, fields JSON)."""
+        at = self._now()
         self._require().executemany(
-            "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
-            "old_version, new_version, purpose) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(at, self.actor, *row, self.purpose) for row in rows],
+            _AUDIT_INSERT,
+            [(at, self.actor, *row[:7], self.purpose, row[7]) for row in rows],
         )
 
     @staticmethod
@@ -591,7 +717,10 @@ class SqliteUnitOfWork:
             except sqlite3.IntegrityError:
                 raise self._duplicates([(sid, kind, rid) for sid, kind, rid, _ in keyed]) from None
             self._audit(
-                [("add", sid, county, kind, rid, None, 1) for sid, kind, rid, county, *_ in rows]
+                [
+                    ("add", sid, row[3], kind, rid, None, 1, _written_json(type(new)))
+                    for row, (sid, kind, rid, new) in zip(rows, keyed, strict=True)
+                ]
             )
         return fresh
 
@@ -633,14 +762,20 @@ class SqliteUnitOfWork:
             if isinstance(new, School):
                 self._move_county(conn, new)
             county = self._county(sid)
-            cursor = conn.execute(
+            stored = conn.execute(
+                "SELECT version, data FROM records WHERE school_id = ? AND kind = ? AND id = ?",
+                (sid, kind, rid),
+            ).fetchone()
+            if stored is None or stored[0] != old:
+                raise self._missing_or_stale(kind, sid, rid, old)
+            plain = unstructure(new)
+            changed = changed_fields(type(new), jsoncodec.loads(stored[1]), plain)
+            conn.execute(
                 "UPDATE records SET version = ?, data = ?, county_code = ? "
                 "WHERE school_id = ? AND kind = ? AND id = ? AND version = ?",
-                (old + 1, _dumps(unstructure(new)), county, sid, kind, rid, old),
+                (old + 1, _dumps(plain), county, sid, kind, rid, old),
             )
-            if cursor.rowcount != 1:
-                raise self._missing_or_stale(kind, sid, rid, old)
-            self._audit([("update", sid, county, kind, rid, old, old + 1)])
+            self._audit([("update", sid, county, kind, rid, old, old + 1, _dumps(changed))])
         return new
 
     def _move_county(self, conn: sqlite3.Connection, school: School) -> None:
@@ -694,7 +829,73 @@ class SqliteUnitOfWork:
                         f"school {school_id} still has records: delete them first"
                     ) from None
                 self._counties.pop(school_id, None)
-            self._audit([("delete", school_id, county, kind, id, version, None)])
+            self._audit(
+                [("delete", school_id, county, kind, id, version, None, _written_json(cls))]
+            )
+
+    # ------------------------------------------------------------------ audited reads
+
+    def record_read(
+        self,
+        cls: type,
+        school_id: str,
+        id: str,
+        *,
+        fields: Sequence[str],
+        purpose: str = "",
+    ) -> None:
+        """Append a ``read`` audit entry: ``fields`` of the stored record were shown.
+
+        In a writing unit of work the entry is inserted at once, in its
+        transaction; in a read-only one it is kept and appended at
+        :meth:`commit`. Either way a rollback drops it. ``purpose`` defaults to
+        the unit of work's; the entry's versions are the stored version.
+
+        :raises NotFound: the record is not stored.
+        :raises ValueError: a name in ``fields`` is not a field of ``cls``.
+        """
+        kind = kind_of(cls)
+        shown = _dumps(list(read_fields(cls, fields)))
+        why = purpose or self.purpose
+        if self.readonly:
+            self._begin()
+            row = (
+                self._require()
+                .execute(
+                    "SELECT county_code, version FROM records "
+                    "WHERE school_id = ? AND kind = ? AND id = ?",
+                    (school_id, kind, id),
+                )
+                .fetchone()
+            )
+            if row is None:
+                raise NotFound(f"{kind} {id} of school {school_id} is not stored")
+            county, version = row
+            self._reads.append(
+                (
+                    self._now(),
+                    self.actor,
+                    "read",
+                    school_id,
+                    county,
+                    kind,
+                    id,
+                    version,
+                    version,
+                    why,
+                    shown,
+                )
+            )
+            return
+        cursor = self._writable().execute(
+            "INSERT INTO audit (at, actor, action, school_id, county_code, kind, record_id, "
+            "old_version, new_version, purpose, fields) "
+            "SELECT ?, ?, 'read', school_id, county_code, kind, id, version, version, ?, ? "
+            "FROM records WHERE school_id = ? AND kind = ? AND id = ?",
+            (self._now(), self.actor, why, shown, school_id, kind, id),
+        )
+        if cursor.rowcount != 1:
+            raise NotFound(f"{kind} {id} of school {school_id} is not stored")
 
     # ------------------------------------------------------------------ reads
 

@@ -5,10 +5,12 @@ plain in-memory model: a Hypothesis stateful test
 (:class:`~hypothesis.stateful.RuleBasedStateMachine`) runs random sequences of
 adds, batch adds (with duplicates: nothing written), updates with the current
 and with stale versions, deletes, reads and queries (by field, membership in a
-tuple field, date range), counts, school listings and rolled-back units of
-work, and after every step compares the store's contents and its audit trail
-with the model's. A few plain tests check the same rules on fixed examples,
-so that a failure is easy to read.
+tuple field, date range), counts, school listings, audited reads
+(``record_read``, committed or not, in read-only and writing units of work),
+audit trail queries and rolled-back units of work, and after every step
+compares the store's contents and its audit trail with the model's. A few
+plain tests check the same rules on fixed examples, so that a failure is easy
+to read.
 
 A deployer checks their own store in three lines (pytest collects the
 inherited tests)::
@@ -46,9 +48,20 @@ What a store must do (the contract of :mod:`liushou_core.ports`):
   text, and by ``since``/``until`` on the kind's date field (``ValueError``
   for a kind without one, or an unknown field); ``count``; ``schools``;
 * every successful write appends one audit entry (action, kind, school,
-  record id, old and new version, actor, purpose) in the same transaction, in
-  order; rolled back and failed writes leave none; ``audit_trail`` gives the
-  entries oldest first, and nothing done through its result changes it.
+  record id, old and new version, actor, purpose, fields) in the same
+  transaction, in order; rolled back and failed writes leave none. ``fields``
+  is every field but ``version`` for an add or delete, the fields whose value
+  changed for an update, in the model's order;
+* ``record_read(cls, school_id, id, fields=..., purpose=...)`` appends a
+  ``read`` entry (fields in the model's order, each once; versions both the
+  stored one; purpose the unit of work's unless given), in a read-only unit
+  of work too; it is kept only if the unit of work commits, changes no
+  version, and raises ``NotFound`` for a record that is not stored and
+  ``ValueError`` for a name that is not a field (writing nothing);
+* ``audit_trail`` gives the committed entries oldest first, filtered by
+  ``school_id``, ``kind`` (a name or a class), ``record_id`` and ``action``
+  (``ValueError`` for an unknown kind or action), and nothing done through
+  its result changes it.
 
 This module needs Hypothesis and pytest (test dependencies); ``liushou_core``
 itself never imports it.
@@ -82,16 +95,26 @@ from hypothesis.stateful import (
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.models import (
     ENTITIES,
+    AwayPeriod,
     Child,
     ContactEvent,
     ContactKind,
     Pairing,
+    Parent,
+    ParentRole,
     School,
     SchoolClass,
     Sex,
     Teacher,
 )
-from liushou_core.ports import DATE_FIELDS, AuditEntry, Store, kind_of
+from liushou_core.ports import (
+    AUDIT_ACTIONS,
+    DATE_FIELDS,
+    RECORD_KINDS,
+    AuditEntry,
+    Store,
+    kind_of,
+)
 from liushou_core.testing import strategies as lst
 
 __all__ = [
@@ -100,20 +123,26 @@ __all__ = [
     "SCHOOL_IDS",
     "StoreConformance",
     "StoreFactory",
+    "check_audit_fields",
     "check_audit_trail_cannot_be_changed",
+    "check_audit_trail_filters",
     "check_every_kind_round_trips",
     "check_failed_write_keeps_the_unit_of_work_usable",
     "check_queries",
     "check_readonly_refuses_writes",
+    "check_record_read",
     "check_rollback",
     "check_stale_versions_conflict",
     "run_conformance",
     "store_state_machine",
+    "test_audit_fields",
     "test_audit_trail_cannot_be_changed",
+    "test_audit_trail_filters",
     "test_every_kind_round_trips",
     "test_failed_write_keeps_the_unit_of_work_usable",
     "test_queries",
     "test_readonly_refuses_writes",
+    "test_record_read",
     "test_rollback",
     "test_stale_versions_conflict",
     "test_store_state_machine",
@@ -132,9 +161,10 @@ _IDS = ("r1", "r2", "r3", "r4")  # few ids, so that adds collide
 _REFS = ("x1", "x2", "x3")  # few references (class, mentor, child ids), so that filters match
 _ACTORS = ("system", "班主任 王老师", "importer")
 _PURPOSES = ("", "家访记录")
+_READ_PURPOSES = ("", "个案会商")
 
-# (action, kind, school_id, record_id, old_version, new_version, actor, purpose)
-_Audit = tuple[str, str, str, str, int | None, int | None, str, str]
+# (action, kind, school_id, record_id, old_version, new_version, actor, purpose, fields)
+_Audit = tuple[str, str, str, str, int | None, int | None, str, str, tuple[str, ...]]
 _Key = tuple[str, str, str]  # (school_id, kind, id)
 
 
@@ -162,7 +192,29 @@ def _audit_row(e: AuditEntry) -> _Audit:
         e.new_version,
         e.actor,
         e.purpose,
+        tuple(e.fields),
     )
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """Every field of ``cls``, in the model's order."""
+    return tuple(f.name for f in attrs.fields(cls))
+
+
+def _written(cls: type) -> tuple[str, ...]:
+    """The ``fields`` of an add or delete: every field but ``version``."""
+    return tuple(n for n in _names(cls) if n != "version")
+
+
+def _changed(old: Any, new: Any) -> tuple[str, ...]:
+    """The ``fields`` of an update: those whose value differs, ``version`` aside."""
+    return tuple(n for n in _written(type(new)) if getattr(old, n) != getattr(new, n))
+
+
+def _shown(cls: type, fields: Iterable[str]) -> tuple[str, ...]:
+    """The ``fields`` of a read: the names given, in the model's order, each once."""
+    wanted = set(fields)
+    return tuple(n for n in _names(cls) if n in wanted)
 
 
 def _school_of(record: Any) -> str:
@@ -277,9 +329,17 @@ class _StoreMachine(RuleBasedStateMachine):
         found = [r for k, r in self.records.items() if k[0] == sid and k[1] == kind]
         return sorted(found, key=lambda r: r.id)
 
-    def _row(self, action: str, record_key: _Key, old: int | None, new: int | None) -> _Audit:
+    def _row(
+        self,
+        action: str,
+        record_key: _Key,
+        old: int | None,
+        new: int | None,
+        fields: tuple[str, ...],
+        purpose: str = "",
+    ) -> _Audit:
         sid, kind, rid = record_key
-        return (action, kind, sid, rid, old, new, self._actor, self._purpose)
+        return (action, kind, sid, rid, old, new, self._actor, purpose or self._purpose, fields)
 
     def _uow(self, data: st.DataObject, *, readonly: bool = False) -> Any:
         self._actor = data.draw(st.sampled_from(_ACTORS), label="actor")
@@ -321,7 +381,7 @@ class _StoreMachine(RuleBasedStateMachine):
         if not errors:
             for r in batch:
                 self.records[_key(r)] = _evolve(r, version=1)
-                self.audit.append(self._row("add", _key(r), None, 1))
+                self.audit.append(self._row("add", _key(r), None, 1, _written(type(r))))
 
     def _batch(self, data: st.DataObject, min_size: int, max_size: int) -> list[Any]:
         return data.draw(
@@ -400,7 +460,10 @@ class _StoreMachine(RuleBasedStateMachine):
             uow.commit()
         if how == "current" or then_current:
             self.records[key] = updated
-            self.audit.append(self._row("update", key, current.version, current.version + 1))
+            changed = _changed(current, updated)
+            self.audit.append(
+                self._row("update", key, current.version, current.version + 1, changed)
+            )
 
     @rule(data=st.data(), how=st.sampled_from(["current", "stale", "missing"]))
     def delete(self, data: st.DataObject, how: str) -> None:
@@ -427,7 +490,9 @@ class _StoreMachine(RuleBasedStateMachine):
             uow.commit()
         if how == "current":
             del self.records[key]
-            self.audit.append(self._row("delete", key, current.version, None))
+            self.audit.append(
+                self._row("delete", key, current.version, None, _written(type(current)))
+            )
 
     @precondition(lambda self: bool(self.schools))
     @rule(data=st.data())
@@ -445,7 +510,9 @@ class _StoreMachine(RuleBasedStateMachine):
             uow.commit()
         if not fails:
             del self.records[_key(school)]
-            self.audit.append(self._row("delete", _key(school), school.version, None))
+            self.audit.append(
+                self._row("delete", _key(school), school.version, None, _written(School))
+            )
 
     @precondition(lambda self: len(self.schools) < len(SCHOOL_IDS))
     @rule(data=st.data())
@@ -456,7 +523,7 @@ class _StoreMachine(RuleBasedStateMachine):
             uow.add(school)
             uow.commit()
         self.records[_key(school)] = _evolve(school, version=1)
-        self.audit.append(self._row("add", _key(school), None, 1))
+        self.audit.append(self._row("add", _key(school), None, 1, _written(School)))
 
     @rule(data=st.data())
     def get(self, data: st.DataObject) -> None:
@@ -580,8 +647,97 @@ class _StoreMachine(RuleBasedStateMachine):
             if _key(second) == _key(first):
                 second = updated
             uow.update(second)  # left without commit
+            sid, _, rid = _key(second)
+            uow.record_read(type(second), sid, rid, fields=("id",))  # so is this read
         self.records[_key(first)] = updated
-        self.audit.append(self._row("update", _key(first), first.version, first.version + 1))
+        self.audit.append(self._row("update", _key(first), first.version, first.version + 1, ()))
+
+    @rule(data=st.data(), how=st.sampled_from(["commit", "leave", "raise", "rollback"]))
+    def read(self, data: st.DataObject, how: str) -> None:
+        """``record_read``: entries with the fields shown, in order with the writes
+        around them, kept only when the unit of work commits; a read changes no
+        version; a missing record raises NotFound and records nothing."""
+        readonly: bool = data.draw(st.booleans(), label="readonly")
+        missing: bool = not self.records or data.draw(st.booleans(), label="missing")
+        if missing:
+            cls = data.draw(st.sampled_from((*self.active, School)), label="kind")
+            sid = data.draw(st.sampled_from(SCHOOL_IDS), label="school")
+            rid = sid if cls is School else data.draw(st.sampled_from(_IDS), label="id")
+            if (sid, kind_of(cls), rid) in self.records:
+                return
+            with self._uow(data, readonly=readonly) as uow:
+                with _raises(NotFound):
+                    uow.record_read(cls, sid, rid, fields=("id",))
+                uow.commit()
+            return
+        record = self.records[data.draw(st.sampled_from(sorted(self.records)), label="stored")]
+        cls, key = type(record), _key(record)
+        sid, _, rid = key
+        names = _names(cls)
+        pick = st.lists(st.sampled_from(names), max_size=5)
+        reads = data.draw(
+            st.lists(st.tuples(pick, st.sampled_from(_READ_PURPOSES)), min_size=1, max_size=3),
+            label="reads",
+        )
+        # in a writing unit of work, maybe an update between the reads
+        update_after: int | None = None
+        if not readonly and len(reads) > 1 and data.draw(st.booleans(), label="update too"):
+            update_after = data.draw(st.integers(0, len(reads) - 2), label="update after")
+
+        class Abandon(Exception):
+            pass
+
+        rows: list[_Audit] = []
+        current = record
+        with suppress(Abandon), self._uow(data, readonly=readonly) as uow:
+            for i, (fields, purpose) in enumerate(reads):
+                # a list, a tuple or a generator of names, with repeats
+                given = data.draw(st.sampled_from([list, tuple]), label="sequence type")(fields)
+                uow.record_read(cls, sid, rid, fields=given, purpose=purpose)
+                v = current.version
+                rows.append(self._row("read", key, v, v, _shown(cls, fields), purpose))
+                assert uow.get(cls, sid, rid) == current, "a read changes nothing"
+                if i == update_after:
+                    updated = uow.update(current)
+                    rows.append(self._row("update", key, v, v + 1, ()))
+                    current = updated
+            if how == "raise":
+                raise Abandon
+            if how == "rollback":
+                uow.rollback()
+                uow.commit()  # nothing left to commit
+            if how == "commit":
+                uow.commit()
+        if how == "commit":
+            self.records[key] = current
+            self.audit.extend(rows)
+
+    @rule(data=st.data())
+    def query_the_audit_trail(self, data: st.DataObject) -> None:
+        """``audit_trail`` filtered by school, kind (name or class), record and action."""
+        keys = sorted({(a[2], a[1], a[3]) for a in self.audit})
+        sid = data.draw(st.sampled_from((None, *SCHOOL_IDS)), label="school_id")
+        kinds = sorted({k for _, k, _ in keys}) or ["child"]
+        kind: str | None = data.draw(st.sampled_from((None, *kinds)), label="kind")
+        rids = sorted({r for _, _, r in keys}) or ["r1"]
+        rid = data.draw(st.sampled_from((None, *rids, "nobody")), label="record_id")
+        action = data.draw(st.sampled_from((None, *AUDIT_ACTIONS)), label="action")
+        as_class = kind is not None and data.draw(st.booleans(), label="kind as a class")
+        got = self.store.audit_trail(
+            school_id=sid,
+            kind=RECORD_KINDS[kind] if as_class and kind is not None else kind,
+            record_id=rid,
+            action=action,
+        )
+        expected = [
+            a
+            for a in self.audit
+            if (sid is None or a[2] == sid)
+            and (kind is None or a[1] == kind)
+            and (rid is None or a[3] == rid)
+            and (action is None or a[0] == action)
+        ]
+        assert [_audit_row(e) for e in got] == expected, f"{sid=} {kind=} {rid=} {action=}"
 
     # ------------------------------------------------------------------ invariants
 
@@ -877,11 +1033,12 @@ def check_audit_trail_cannot_be_changed(factory: StoreFactory) -> None:
             uow.update(_evolve(c, name="李小红"))
             uow.delete(Child, "S1", "c1", 2)
             uow.commit()
+        everything = _written(Child)
         expected = [
-            ("add", "school", "S1", "S1", None, 1, "tester", ""),
-            ("add", "child", "S1", "c1", None, 1, "tester", ""),
-            ("update", "child", "S1", "c1", 1, 2, "班主任 王老师", "家访记录"),
-            ("delete", "child", "S1", "c1", 2, None, "班主任 王老师", "家访记录"),
+            ("add", "school", "S1", "S1", None, 1, "tester", "", _written(School)),
+            ("add", "child", "S1", "c1", None, 1, "tester", "", everything),
+            ("update", "child", "S1", "c1", 1, 2, "班主任 王老师", "家访记录", ("name",)),
+            ("delete", "child", "S1", "c1", 2, None, "班主任 王老师", "家访记录", everything),
         ]
         trail = store.audit_trail()
         assert [_audit_row(e) for e in trail] == expected
@@ -891,6 +1048,155 @@ def check_audit_trail_cannot_be_changed(factory: StoreFactory) -> None:
             trail.clear()
         assert [_audit_row(e) for e in store.audit_trail()] == expected
         assert [_audit_row(e) for e in store.audit_trail(school_id="S2")] == []
+
+
+def check_audit_fields(factory: StoreFactory) -> None:
+    """An add or delete names every field but version; an update the changed ones."""
+    with _opened(factory) as store:
+        _, c = _seed(store, _child("c1"))
+        father = Parent(
+            role=ParentRole.FATHER, name="李大山", away=(AwayPeriod(dt.date(2024, 2, 1)),)
+        )
+        with store.unit_of_work("班主任 王老师") as uow:
+            c2 = uow.update(_evolve(c, boarding=True, name="李小红"))
+            c3 = uow.update(c2)  # nothing changed: an entry, no fields
+            c4 = uow.update(_evolve(c3, parents=(father,)))
+            uow.delete(Child, "S1", "c1", c4.version)
+            uow.commit()
+        got = [(e.action, e.old_version, e.new_version, e.fields) for e in store.audit_trail()]
+        everything = _written(Child)
+        assert everything[:3] == ("id", "school_id", "name")
+        assert "version" not in everything
+        assert got == [
+            ("add", None, 1, _written(School)),
+            ("add", None, 1, everything),
+            ("update", 1, 2, ("name", "boarding")),  # the model's order, not the call's
+            ("update", 2, 3, ()),
+            ("update", 3, 4, ("parents",)),
+            ("delete", 4, None, everything),
+        ]
+
+
+def check_record_read(factory: StoreFactory) -> None:
+    """record_read: entries in order with the writes, in read-only units of work too;
+    kept only on commit; no version changes; refusals record nothing."""
+    with _opened(factory) as store:
+        _, c = _seed(store, _child("c1"))
+        with store.unit_of_work("班主任 王老师", purpose="家访记录") as uow:
+            uow.record_read(Child, "S1", "c1", fields=["class_id", "name", "class_id"])
+            c2 = uow.update(_evolve(c, name="李小红"))
+            uow.record_read(Child, "S1", "c1", fields=("name",), purpose="个案会商")
+            uow.commit()
+        with store.unit_of_work("心理老师", purpose="心理辅导", readonly=True) as uow:
+            assert uow.get(Child, "S1", "c1") == c2
+            uow.record_read(Child, "S1", "c1", fields=["psychological_flag", "health"])
+            uow.record_read(School, "S1", "S1", fields=[])  # looked up, nothing shown
+            uow.commit()
+            assert uow.get(Child, "S1", "c1") == c2, "a read changes no version"
+        with store.unit_of_work("mentor", readonly=True) as uow:
+            uow.record_read(Child, "S1", "c1", fields=["name"])
+            uow.commit()
+            uow.record_read(Child, "S1", "c1", fields=["sex"])  # after commit: not kept
+        for readonly in (False, True):
+            with store.unit_of_work("gone", readonly=readonly) as uow:
+                uow.record_read(Child, "S1", "c1", fields=["name"])  # left without commit
+            with store.unit_of_work("gone", readonly=readonly) as uow:
+                uow.record_read(Child, "S1", "c1", fields=["name"])
+                uow.rollback()
+                uow.commit()
+            with suppress(RuntimeError), store.unit_of_work("gone", readonly=readonly) as uow:
+                uow.record_read(Child, "S1", "c1", fields=["name"])
+                raise RuntimeError("boom")
+            with store.unit_of_work("refused", readonly=readonly) as uow:
+                with pytest.raises(NotFound):
+                    uow.record_read(Child, "S1", "c9", fields=["name"])
+                with pytest.raises(NotFound):
+                    uow.record_read(Child, "S9", "c1", fields=["name"])
+                with pytest.raises(ValueError, match="nickname"):
+                    uow.record_read(Child, "S1", "c1", fields=["name", "nickname"])
+                with pytest.raises(ValueError, match="fields"):
+                    uow.record_read(Child, "S1", "c1", fields="name")
+                with pytest.raises(TypeError):
+                    uow.record_read(Parent, "S1", "c1", fields=["name"])
+                uow.commit()
+        reads = [
+            (e.actor, e.purpose, e.kind, e.record_id, e.old_version, e.new_version, e.fields)
+            for e in store.audit_trail(action="read")
+        ]
+        assert reads == [
+            ("班主任 王老师", "家访记录", "child", "c1", 1, 1, ("name", "class_id")),
+            ("班主任 王老师", "个案会商", "child", "c1", 2, 2, ("name",)),
+            ("心理老师", "心理辅导", "child", "c1", 2, 2, ("health", "psychological_flag")),
+            ("心理老师", "心理辅导", "school", "S1", 1, 1, ()),
+            ("mentor", "", "child", "c1", 2, 2, ("name",)),
+        ]
+        assert [e.action for e in store.audit_trail(kind=Child, record_id="c1")] == [
+            "add",
+            "read",
+            "update",
+            "read",
+            "read",
+            "read",
+        ]
+        with store.unit_of_work("reader", readonly=True) as uow:
+            assert uow.get(Child, "S1", "c1").version == 2
+
+
+def check_audit_trail_filters(factory: StoreFactory) -> None:
+    """audit_trail by school, kind (name or class), record and action: who saw a child."""
+    with _opened(factory) as store:
+        with store.unit_of_work("tester") as uow:
+            uow.add_all(
+                [
+                    _school("S1", COUNTY_CODES[0]),
+                    _school("S2", COUNTY_CODES[1]),
+                    _child("c1"),
+                    _child("c2"),
+                    _evolve(_child("c1"), school_id="S2"),
+                    Teacher(id="c1", school_id="S1", name="王老师", sex=Sex.FEMALE),
+                ]
+            )
+            uow.commit()
+        with store.unit_of_work("mentor:t7", purpose="结对帮扶") as uow:
+            uow.record_read(Child, "S1", "c1", fields=["name"])
+            uow.record_read(Child, "S1", "c2", fields=["name"])
+            uow.record_read(Child, "S2", "c1", fields=["name"])
+            uow.record_read(Teacher, "S1", "c1", fields=["name"])
+            uow.commit()
+
+        def seen(**query: Any) -> list[tuple[str, str, str, str]]:
+            return [
+                (e.action, e.school_id, e.kind, e.record_id) for e in store.audit_trail(**query)
+            ]
+
+        assert seen(school_id="S1", kind=Child, record_id="c1") == [
+            ("add", "S1", "child", "c1"),
+            ("read", "S1", "child", "c1"),
+        ]
+        assert seen(school_id="S1", kind="child", record_id="c1", action="read") == [
+            ("read", "S1", "child", "c1")
+        ]
+        assert seen(record_id="c1", action="read") == [
+            ("read", "S1", "child", "c1"),
+            ("read", "S2", "child", "c1"),
+            ("read", "S1", "teacher", "c1"),
+        ]
+        assert seen(kind="teacher") == [
+            ("add", "S1", "teacher", "c1"),
+            ("read", "S1", "teacher", "c1"),
+        ]
+        assert seen(school_id="S2", action="add") == [
+            ("add", "S2", "school", "S2"),
+            ("add", "S2", "child", "c1"),
+        ]
+        assert seen(action="delete") == []
+        assert seen(school_id="S3") == []
+        with pytest.raises(ValueError, match="action"):
+            store.audit_trail(action="peek")
+        with pytest.raises(ValueError, match="kind"):
+            store.audit_trail(kind="pupil")
+        with pytest.raises(ValueError):  # noqa: PT011 - the message is the store's
+            store.audit_trail(kind=Parent)
 
 
 # ----------------------------------------------------------------------------- pytest forms
@@ -927,6 +1233,18 @@ def test_queries(store_factory: StoreFactory) -> None:
 
 def test_audit_trail_cannot_be_changed(store_factory: StoreFactory) -> None:
     check_audit_trail_cannot_be_changed(store_factory)
+
+
+def test_audit_fields(store_factory: StoreFactory) -> None:
+    check_audit_fields(store_factory)
+
+
+def test_record_read(store_factory: StoreFactory) -> None:
+    check_record_read(store_factory)
+
+
+def test_audit_trail_filters(store_factory: StoreFactory) -> None:
+    check_audit_trail_filters(store_factory)
 
 
 class StoreConformance:
@@ -990,6 +1308,15 @@ class StoreConformance:
 
     def test_audit_trail_cannot_be_changed(self) -> None:
         check_audit_trail_cannot_be_changed(self.make_store)
+
+    def test_audit_fields(self) -> None:
+        check_audit_fields(self.make_store)
+
+    def test_record_read(self) -> None:
+        check_record_read(self.make_store)
+
+    def test_audit_trail_filters(self) -> None:
+        check_audit_trail_filters(self.make_store)
 
     def test_audit_trail_refuses_raw_changes(self) -> None:
         with _opened(self.make_store) as store:
