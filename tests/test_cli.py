@@ -167,7 +167,7 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
         stored = conn.execute("SELECT count(*) FROM records WHERE kind = 'child'").fetchone()[0]
         actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit")}
     assert stored == survey["total"]
-    assert actors == {"liushou demo"}
+    assert actors == {"liushou demo"}  # without --as, no role reads
     # the example pupils shown were read, and the read is in the audit trail
     reads = "SELECT count(*) FROM audit WHERE action = 'read' AND purpose = 'demo'"
     shown = scalar(db, reads)
@@ -199,6 +199,63 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
     assert stored == survey["total"]
     assert updates > 0
     assert max_version == 2
+
+
+@needs_synth
+def test_demo_shows_a_pupil_as_a_principal_and_as_a_mentor(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    url = f"sqlite:///{db}"
+    common = ("--store", url, "--lang", "en", "--on", ON, "demo", "--out", str(tmp_path))
+    principal = run(*common, "--as", "principal", cwd=tmp_path)
+    mentor = run(*common, "--as", "mentor", cwd=tmp_path)
+    for result in (principal, mentor):
+        assert result.returncode == 0, result.stderr
+        assert not UNMASKED.search(result.stdout + result.stderr)
+    head = re.compile(r"Pupil (\S+) as a (\w+) \((\S+)\) sees the record")
+    p, m = head.search(principal.stdout), head.search(mentor.stdout)
+    assert p is not None
+    assert m is not None
+    assert p[1] == m[1]  # the same pupil
+    assert (p[2], p[3]) == ("principal", "demo-principal")
+    assert m[2] == "mentor"
+    # the principal does not see the psychological and behaviour flags; the mentor does
+    p_view = principal.stdout[p.end() :]
+    m_view = mentor.stdout[m.end() :]
+    assert "Hidden from a principal:" in p_view
+    assert "psychological attention" in p_view.split("Hidden from a principal:")[1]
+    assert "Hidden from a mentor: (none)" in m_view
+    assert "psychological attention" in m_view.split("Hidden from a mentor:")[0]
+    assert "Shown masked:" in p_view
+    assert "ID number" in p_view.split("Shown masked:")[1]
+    # each view is a read in the audit trail under the role, with the fields shown
+    audit = run(
+        "--store",
+        url,
+        "audit",
+        "--school",
+        p[1].rsplit("-c", 1)[0],
+        "--child",
+        p[1],
+        "--json",
+        cwd=tmp_path,
+    )
+    assert audit.returncode == 0, audit.stderr
+    entries = [json.loads(line) for line in audit.stdout.splitlines() if line.strip()]
+    by_role = {e["actor"]: e for e in entries if e["action"] == "read" and ":" in e["actor"]}
+    assert set(by_role) == {"principal:demo-principal", f"mentor:{m[3]}"}
+    assert "psychological_flag" in by_role[f"mentor:{m[3]}"]["fields"]
+    assert "psychological_flag" not in by_role["principal:demo-principal"]["fields"]
+    # the mentor's pairing is made once: running as a mentor again writes nothing
+    writes = "SELECT count(*) FROM audit WHERE action != 'read'"
+    before = scalar(db, writes)
+    assert run(*common, "--as", "mentor", cwd=tmp_path).returncode == 0
+    assert scalar(db, writes) == before
+
+
+def test_demo_rejects_an_unknown_role(tmp_path: Path) -> None:
+    result = run("demo", "--as", "volunteer", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--as" in result.stderr
 
 
 @needs_synth

@@ -39,6 +39,7 @@ from liushou_core.masking import mask_id, mask_text
 from liushou_core.models import (
     Child,
     Household,
+    Pairing,
     School,
     SchoolClass,
     Teacher,
@@ -46,6 +47,7 @@ from liushou_core.models import (
     label,
 )
 from liushou_core.ports import AuditEntry, Store, UnitOfWork
+from liushou_core.privacy import Actor, Role, View
 
 __all__ = ["BadInput", "Settings", "cli", "main"]
 
@@ -54,6 +56,12 @@ DEFAULT_STORE: Final = "sqlite:///liushou.db"
 DEMO_ACTOR: Final = "liushou demo"
 #: The purpose recorded with the demo's reads.
 DEMO_PURPOSE: Final = "demo"
+#: The roles ``liushou demo --as`` shows the first example pupil to.
+DEMO_ROLES: Final[dict[str, Role]] = {"principal": Role.PRINCIPAL, "mentor": Role.MENTOR}
+#: The person id of the demo's principal (in the audit trail as ``principal:demo-principal``).
+DEMO_PRINCIPAL: Final = "demo-principal"
+#: The term of the pairing the demo makes so that a mentor has a mentee to see.
+DEMO_TERM: Final = "demo"
 #: The fields of a pupil's record that the demo's example table shows (name, class,
 #: masked ID number) or that the reasons it shows rest on (what ``classify`` reads).
 EXAMPLE_FIELDS: Final = (
@@ -111,6 +119,12 @@ _UI: Final[dict[str, str]] = {
     "action": N_("Action"),
     "purpose": N_("Purpose"),
     "fields": N_("Fields"),
+    "as_title": N_("Pupil {child} as a {role} ({person}) sees the record"),
+    "field": N_("Field"),
+    "shown_as": N_("Shown as"),
+    "as_hidden": N_("Hidden from a {role}: {fields}"),
+    "as_masked": N_("Shown masked: {fields}"),
+    "none": N_("(none)"),
 }
 
 #: Audit actions as the table shows them.
@@ -269,6 +283,7 @@ def cli(ctx: click.Context, store_url: str, lang: str, on: dt.date | None) -> No
     epilog=(
         "Examples:\n\n"
         "  liushou demo --out out/\n\n"
+        "  liushou demo --as mentor\n\n"
         "  liushou --store sqlite:///county.db --lang en demo --schools 5 --seed 7"
     ),
 )
@@ -287,14 +302,27 @@ def cli(ctx: click.Context, store_url: str, lang: str, on: dt.date | None) -> No
     help="How many synthetic schools: 1, or that many schools of one county.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic data.")
+@click.option(
+    "--as",
+    "as_role",
+    type=click.Choice(list(DEMO_ROLES)),
+    default=None,
+    help="Also show the first example pupil as this role sees it: the school's principal, "
+    "or a mentor paired with the pupil (the demo pairs the class teacher). "
+    "The read is audited under that role.",
+)
 @click.pass_obj
-def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
+def demo(settings: Settings, out: Path, schools: int, seed: int, as_role: str | None) -> None:
     """Generate synthetic schools, store them, read the pupils back and classify them.
 
     Prints the counts by category and by class (by school for several schools)
     and a few example pupils with their reasons, and writes OUT/survey.json.
     Showing the example pupils leaves a read entry in the audit trail for each
     (see 'liushou audit'). No real person's data is involved.
+
+    With --as, the first example pupil is then shown as a principal or a
+    mentor sees the record: the fields shown, masked and hidden differ by
+    role, and the read is in the audit trail under that role.
     """
     lang, on = settings.lang, settings.on
     console = Console(highlight=False)
@@ -341,6 +369,11 @@ def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
             for r, child, _ in picked:
                 uow.record_read(Child, r.school.id, child.id, fields=EXAMPLE_FIELDS)
             uow.commit()
+        role_view = (
+            _role_view(store, picked[0][0].school.id, picked[0][1], DEMO_ROLES[as_role], on)
+            if picked and as_role is not None
+            else None
+        )
     finally:
         store.close()
 
@@ -372,8 +405,76 @@ def demo(settings: Settings, out: Path, schools: int, seed: int) -> None:
         r, child, _ = picked[0]
         command = _audit_command(settings, r.school.id, child.id)
         console.print(escape(_t("audit_hint", lang, command=command)), soft_wrap=True)
+    if role_view is not None:
+        _print_role_view(console, *role_view, lang)
 
     err.print(_t("wrote", lang, path=path))
+
+
+def _demo_actor(store: Store, school_id: str, child: Child, role: Role) -> Actor:
+    """The demo's principal, or a mentor of ``child`` (its class teacher, paired for the demo).
+
+    The pairing is added once (by the demo's actor) and found again on later runs.
+    """
+    if role is not Role.MENTOR:
+        return Actor(role, DEMO_PRINCIPAL, schools=(school_id,), purpose=DEMO_PURPOSE)
+    pairing_id = f"{child.id}-demo-mentor"
+    with store.unit_of_work(actor=DEMO_ACTOR) as uow:
+        found = [p for p in uow.list(Pairing, school_id, child_id=child.id) if p.id == pairing_id]
+        if found:
+            mentor_id = found[0].mentor_id
+        else:
+            classes = uow.list(SchoolClass, school_id)
+            teacher = next((c.class_teacher_id for c in classes if c.id == child.class_id), None)
+            mentor_id = teacher or uow.list(Teacher, school_id)[0].id
+            uow.add(Pairing(pairing_id, school_id, DEMO_TERM, child.id, mentor_id))
+            uow.commit()
+    return Actor(Role.MENTOR, mentor_id, schools=(school_id,), purpose=DEMO_PURPOSE)
+
+
+def _role_view(
+    store: Store, school_id: str, child: Child, role: Role, on: dt.date
+) -> tuple[Actor, str, View]:
+    """What ``role`` sees of ``child``, read (and audited) through :func:`read_child`."""
+    from liushou_core.services import read_child
+
+    actor = _demo_actor(store, school_id, child, role)
+    return actor, child.id, read_child(store, actor, school_id, child.id, on=on)
+
+
+def _shown_value(value: Any) -> str:
+    """A field's shown value on one line; nested values as compact JSON, cut short."""
+    if value is None or value == [] or value == {}:
+        return "-"
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    else:
+        text = str(value)
+    text = _one_line(text)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _print_role_view(console: Console, actor: Actor, child_id: str, shown: View, lang: str) -> None:
+    """The fields ``actor`` was shown of the pupil, then those hidden and masked."""
+    text = catalogue(lang).gettext
+    sep = "、" if lang == "zh" else ", "
+    role = text(actor.role.value)
+
+    def names(paths: Sequence[str]) -> str:
+        return sep.join(text(_FIELD_LABELS[p]) if p in _FIELD_LABELS else p for p in paths)
+
+    title = _t("as_title", lang, child=child_id, role=role, person=actor.person_id)
+    table = Table(title=escape(title))
+    table.add_column(_t("field", lang), no_wrap=True)
+    table.add_column(_t("shown_as", lang), overflow="fold", ratio=1)
+    for key, value in shown.data.items():
+        if key == "version":  # the store's, not the pupil's
+            continue
+        table.add_row(escape(names([key])), escape(mask_text(_shown_value(value))))
+    console.print(table)
+    none = _t("none", lang)
+    console.print(escape(_t("as_hidden", lang, role=role, fields=names(shown.hidden) or none)))
+    console.print(escape(_t("as_masked", lang, fields=names(shown.masked) or none)))
 
 
 def _sync_school(uow: UnitOfWork, item: SyntheticSchool) -> Counter[str]:

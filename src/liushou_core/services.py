@@ -22,6 +22,16 @@ Bulk import
     records is ignored. To compare, the import reads the stored records of the
     kinds and schools it touches, in its own unit of work.
 
+One child's record
+    :func:`read_child` shows a child's record as the actor may see it
+    (:func:`~liushou_core.privacy.view`: fields filtered and numbers masked by
+    the access policy, from the actor's pairings and class on a given day),
+    recording a ``read`` audit entry with the fields shown and committing it
+    before returning. A refused read raises
+    :class:`~liushou_core.privacy.FieldAccessDenied`, shows nothing and is not
+    recorded as a read. :func:`update_child` writes a changed child only if
+    :func:`~liushou_core.privacy.check_write` allows every changed field.
+
 Example (``store`` is any :class:`~liushou_core.ports.Store`)::
 
     from liushou_core.models import School
@@ -34,18 +44,35 @@ Example (``store`` is any :class:`~liushou_core.ports.Store`)::
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 import attrs
 
 from liushou_core.convert import structure
-from liushou_core.errors import ConflictError, InvalidRecord, LiushouError, PermissionDenied
+from liushou_core.errors import (
+    ConflictError,
+    InvalidRecord,
+    LiushouError,
+    NotFound,
+    PermissionDenied,
+)
 from liushou_core.i18n import N_, Message
 from liushou_core.masking import mask_text
-from liushou_core.models import ENTITIES, School
-from liushou_core.privacy import Actor
+from liushou_core.models import ENTITIES, Child, Pairing, School, SchoolClass
+from liushou_core.privacy import (
+    DEFAULT_ACCESS_POLICY,
+    AccessPolicy,
+    Actor,
+    Relation,
+    View,
+    check_write,
+    relation_to,
+    view,
+)
 
 if TYPE_CHECKING:
     from liushou_core.ports import Store, UnitOfWork
@@ -61,6 +88,8 @@ __all__ = [
     "Progress",
     "import_records",
     "load_school",
+    "read_child",
+    "update_child",
 ]
 
 #: Records per ``add_all`` call (and per progress report) by default.
@@ -536,3 +565,90 @@ def load_school(
     return import_records(
         store, actor, list(school.records()), progress=progress, batch_size=batch_size
     )
+
+
+# --------------------------------------------------------------------------- one child's record
+
+
+def _child_relation(uow: UnitOfWork, actor: Actor, child: Child, on: dt.date | None) -> Relation:
+    """The relation of ``actor`` to ``child`` from the stored pairings and the child's class."""
+    pairings = uow.list(Pairing, child.school_id, child_id=child.id)
+    classes: list[SchoolClass] = []
+    if child.class_id is not None:
+        with contextlib.suppress(NotFound):  # a class not (yet) stored makes no class teacher
+            classes.append(uow.get(SchoolClass, child.school_id, child.class_id))
+    return relation_to(actor, child, pairings=pairings, classes=classes, on=on)
+
+
+def read_child(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    child_id: str,
+    *,
+    on: dt.date,
+    unmask: bool | Collection[str] = False,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+) -> View:
+    """What ``actor`` sees of one child's record on the day ``on``, audited.
+
+    In one unit of work (audited with ``actor.label``): the child, its
+    pairings (those covering ``on`` count) and its class are loaded, the
+    relation is built (:func:`~liushou_core.privacy.relation_to`) and the
+    record is filtered and masked for the actor
+    (:func:`~liushou_core.privacy.view`; ``unmask`` as there). When the view
+    must be audited (:attr:`~liushou_core.privacy.View.must_audit`) a ``read``
+    entry naming the top-level fields shown (``version`` aside) is recorded with
+    ``actor.purpose`` (or ``"read"``) and committed *before* the view is
+    returned, so nothing is shown that the trail does not hold.
+
+    A refused read (:class:`~liushou_core.privacy.FieldAccessDenied`: the actor
+    may not see the child, or asks to unmask without a purpose) shows nothing
+    and is not recorded as a read: the unit of work is left without commit.
+    :class:`~liushou_core.errors.NotFound` when the child is not stored.
+    """
+    purpose = actor.purpose or "read"
+    with store.unit_of_work(actor.label, purpose=purpose) as uow:
+        child = uow.get(Child, school_id, child_id)
+        relation = _child_relation(uow, actor, child, on)
+        shown = view(child, actor, relation=relation, policy=policy, unmask=unmask)
+        if shown.must_audit:
+            # top-level names, each once; ``version`` is the store's, not the child's data
+            top = [
+                f
+                for f in dict.fromkeys(p.partition(".")[0] for p in shown.fields)
+                if f != "version"
+            ]
+            uow.record_read(Child, school_id, child_id, fields=top, purpose=purpose)
+            uow.commit()
+    return shown
+
+
+def update_child(
+    store: Store,
+    actor: Actor,
+    new_child: Child,
+    *,
+    on: dt.date,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+) -> Child:
+    """Write ``new_child`` over the stored child as ``actor``, if the access policy allows it.
+
+    In one unit of work (audited with ``actor.label`` and ``actor.purpose``,
+    or ``"update"``): the stored child is loaded (by the school and id of
+    ``new_child``), the relation built as in :func:`read_child`, and
+    :func:`~liushou_core.privacy.check_write` must allow every changed field;
+    then the record is updated from ``new_child.version`` and committed.
+    Returns the stored copy (its version bumped).
+
+    Raises :class:`~liushou_core.privacy.FieldAccessDenied` (nothing written),
+    :class:`~liushou_core.errors.NotFound` or
+    :class:`~liushou_core.errors.ConflictError` as the store does.
+    """
+    with store.unit_of_work(actor.label, purpose=actor.purpose or "update") as uow:
+        old = uow.get(Child, new_child.school_id, new_child.id)
+        relation = _child_relation(uow, actor, old, on)
+        check_write(old, new_child, actor, relation=relation, policy=policy)
+        stored = uow.update(new_child)
+        uow.commit()
+    return stored
