@@ -20,7 +20,7 @@ import shlex
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -79,6 +79,9 @@ EXAMPLE_FIELDS: Final = (
 # The command's own words, in both languages (the rules' messages come from the
 # catalogue through Message.render).
 #: Labels of the command's output: English message ids, translated by the catalogue.
+_YES: Final = N_("yes")
+_NO: Final = N_("no")
+
 _UI: Final[dict[str, str]] = {
     "title": N_("{school}: {total} pupils, on {on}"),
     "title_county": N_("{schools} schools: {total} pupils, on {on}"),
@@ -442,15 +445,25 @@ def _role_view(
     return actor, child.id, read_child(store, actor, school_id, child.id, on=on)
 
 
-def _shown_value(value: Any) -> str:
-    """A field's shown value on one line; nested values as compact JSON, cut short."""
+def _plain(value: Any, tr: Callable[[str], str]) -> str:
+    """A shown value as a school person reads it: choices and yes/no translated,
+    nested values as their non-empty parts, no field names or JSON punctuation."""
+    if isinstance(value, bool):
+        return tr(_YES if value else _NO)
+    if isinstance(value, dict):
+        return " ".join(p for v in value.values() if (p := _plain(v, tr)) and p != "-")
+    if isinstance(value, list):
+        return " | ".join(_plain(v, tr) for v in value)
+    if value is None or value == "":
+        return "-"
+    return tr(value) if isinstance(value, str) else str(value)
+
+
+def _shown_value(value: Any, lang: str) -> str:
+    """A field's shown value on one line, cut short."""
     if value is None or value == [] or value == {}:
         return "-"
-    if isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    else:
-        text = str(value)
-    text = _one_line(text)
+    text = _one_line(_plain(value, catalogue(lang).gettext))
     return text if len(text) <= 60 else text[:59] + "…"
 
 
@@ -470,7 +483,7 @@ def _print_role_view(console: Console, actor: Actor, child_id: str, shown: View,
     for key, value in shown.data.items():
         if key == "version":  # the store's, not the pupil's
             continue
-        table.add_row(escape(names([key])), escape(mask_text(_shown_value(value))))
+        table.add_row(escape(names([key])), escape(mask_text(_shown_value(value, lang))))
     console.print(table)
     none = _t("none", lang)
     console.print(escape(_t("as_hidden", lang, role=role, fields=names(shown.hidden) or none)))
