@@ -196,6 +196,7 @@ class UnitOfWork(Protocol):
         self,
         cls: type[T],
         school_id: str,
+        /,
         *,
         since: dt.date | None = None,
         until: dt.date | None = None,

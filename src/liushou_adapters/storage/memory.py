@@ -561,6 +561,7 @@ class MemoryUnitOfWork:
         self,
         cls: type[T],
         school_id: str,
+        /,
         *,
         since: dt.date | None = None,
         until: dt.date | None = None,

@@ -1269,6 +1269,7 @@ class PostgresUnitOfWork:
         self,
         cls: type[T],
         school_id: str,
+        /,
         *,
         since: dt.date | None = None,
         until: dt.date | None = None,

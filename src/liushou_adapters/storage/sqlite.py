@@ -918,6 +918,7 @@ class SqliteUnitOfWork:
         self,
         cls: type[T],
         school_id: str,
+        /,
         *,
         since: dt.date | None = None,
         until: dt.date | None = None,
