@@ -58,7 +58,6 @@ from liushou_core.errors import (
     InvalidRecord,
     LiushouError,
     NotFound,
-    PermissionDenied,
 )
 from liushou_core.i18n import N_, Message
 from liushou_core.masking import mask_text
@@ -67,6 +66,7 @@ from liushou_core.privacy import (
     DEFAULT_ACCESS_POLICY,
     AccessPolicy,
     Actor,
+    FieldAccessDenied,
     Relation,
     View,
     check_write,
@@ -340,9 +340,16 @@ def _check_scope(actor: Actor, items: Sequence[_Item]) -> None:
     )
     if outside:
         shown = ", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if outside[10:] else "")
-        raise PermissionDenied(
-            f"{actor.label} may not import records of school {shown}: outside the actor's "
-            "scope; nothing was written"
+        raise FieldAccessDenied(
+            Message(
+                "IMPORT_OUT_OF_SCOPE",
+                N_(
+                    "{actor} may not import records of school {schools}: outside the actor's "
+                    "scope; nothing was written"
+                ),
+                {"actor": actor.label, "schools": shown},
+            ),
+            fields=("school_id",),
         )
 
 
