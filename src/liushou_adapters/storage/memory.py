@@ -63,10 +63,9 @@ from liushou_adapters.storage import (
     written_fields,
 )
 from liushou_core import hookimpl
-from liushou_core._fastpath import with_version
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
-from liushou_core.models import School
+from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry
 
 if TYPE_CHECKING:
@@ -390,12 +389,6 @@ class MemoryUnitOfWork:
         self._pending.append((at, action, kind, sid, rid, old, new, why, fields))
 
     @staticmethod
-    def _with_version(record: T, version: int) -> T:
-        if not attrs.has(type(record)):
-            raise TypeError(f"{type(record).__name__} is not a record")
-        return with_version(record, version)
-
-    @staticmethod
     def _school_missing(sid: str) -> NotFound:
         return NotFound(f"school {sid} is not stored: add its School record first")
 
@@ -419,7 +412,7 @@ class MemoryUnitOfWork:
         keyed: builtins.list[tuple[str, str, str, Any]] = []
         for record in records:
             kind = kind_of(type(record))
-            new = self._with_version(record, 1)
+            new = with_version(record, 1)
             fresh.append(new)
             keyed.append((school_id_of(new), kind, str(cast(Any, new).id), new))
         if not keyed:
@@ -484,7 +477,7 @@ class MemoryUnitOfWork:
         sid = school_id_of(record)
         rid = str(cast(Any, record).id)
         old = int(cast(Any, record).version)
-        new = self._with_version(record, old + 1)
+        new = with_version(record, old + 1)
         _, counties = self._work()
         if sid not in counties:
             raise self._school_missing(sid)

@@ -84,11 +84,10 @@ from liushou_adapters.storage import (
     written_fields,
 )
 from liushou_core import hookimpl
-from liushou_core._fastpath import with_version
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
-from liushou_core.models import School
+from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry, Store, UnitOfWork
 
 if TYPE_CHECKING:
@@ -921,12 +920,6 @@ class PostgresUnitOfWork:
     def _at(self) -> dt.datetime:
         return self.store.clock().replace(microsecond=0)
 
-    @staticmethod
-    def _with_version(record: T, version: int) -> T:
-        if not attrs.has(type(record)):
-            raise TypeError(f"{type(record).__name__} is not a record")
-        return with_version(record, version)
-
     # ------------------------------------------------------------------ writes
 
     def add(self, record: T) -> T:
@@ -953,7 +946,7 @@ class PostgresUnitOfWork:
         keyed: builtins.list[tuple[str, str, str, Any]] = []
         for record in records:
             kind = kind_of(type(record))
-            new = self._with_version(record, 1)
+            new = with_version(record, 1)
             fresh.append(new)
             sid = school_id_of(new)
             if isinstance(new, School):
@@ -1077,7 +1070,7 @@ class PostgresUnitOfWork:
         sid = school_id_of(record)
         rid = str(cast(Any, record).id)
         old = int(cast(Any, record).version)
-        new = self._with_version(record, old + 1)
+        new = with_version(record, old + 1)
         # one statement does it all, except for a school that changes county
         with self._atomic(savepoint=isinstance(new, School)) as cur:
             if isinstance(new, School):

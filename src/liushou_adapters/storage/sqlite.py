@@ -83,11 +83,10 @@ from liushou_adapters.storage import (
     written_fields,
 )
 from liushou_core import hookimpl
-from liushou_core._fastpath import with_version
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
-from liushou_core.models import School
+from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry, Store, UnitOfWork
 
 __all__ = [
@@ -660,12 +659,6 @@ class SqliteUnitOfWork:
             [(at, self.actor, *row[:7], self.purpose, row[7]) for row in rows],
         )
 
-    @staticmethod
-    def _with_version(record: T, version: int) -> T:
-        if not attrs.has(type(record)):
-            raise TypeError(f"{type(record).__name__} is not a record")
-        return with_version(record, version)
-
     # ------------------------------------------------------------------ writes
 
     def add(self, record: T) -> T:
@@ -687,7 +680,7 @@ class SqliteUnitOfWork:
         keyed: builtins.list[tuple[str, str, str, Any]] = []
         for record in records:
             kind = kind_of(type(record))
-            new = self._with_version(record, 1)
+            new = with_version(record, 1)
             fresh.append(new)
             sid = school_id_of(new)
             if isinstance(new, School):
@@ -757,7 +750,7 @@ class SqliteUnitOfWork:
         sid = school_id_of(record)
         rid = str(cast(Any, record).id)
         old = int(cast(Any, record).version)
-        new = self._with_version(record, old + 1)
+        new = with_version(record, old + 1)
         with self._atomic() as conn:
             if isinstance(new, School):
                 self._move_county(conn, new)

@@ -4,6 +4,7 @@ Entities carry an ``id`` (unique within their school; every key starts with the
 school id) and a ``version``. Every model validates itself at construction.
 """
 
+from liushou_core._fastpath import with_version
 from liushou_core.models.aid import AidDecision, SchemeDecision
 from liushou_core.models.child import (
     AwayPeriod,
@@ -132,4 +133,5 @@ __all__ = [
     "Volunteer",
     "VolunteerKind",
     "label",
+    "with_version",
 ]
