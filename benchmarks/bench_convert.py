@@ -33,14 +33,12 @@ import datetime as dt
 import gc
 import json
 import math
-import platform
 import sys
 import time
 import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ import attrs
 import msgspec
 import pydantic
 
+from _env import environment
 from liushou_core.convert import structure, unstructure
 from liushou_core.models import Child
 
@@ -280,7 +279,9 @@ class Results:
             "repeat": self.repeat,
             "gc_paused": self.gc_paused,
             "prepare_seconds": self.prepare_seconds,
-            "environment": environment(),
+            "environment": environment(
+                "liushou", "attrs", "cattrs", "pydantic", "pydantic-core", "msgspec"
+            ),
             "timings": [
                 {**asdict(t), "best": t.best, "records_per_second": t.per_second}
                 for t in self.timings
@@ -293,21 +294,6 @@ class Results:
             "targets": self.targets(),
             "equivalence": self.equivalence,
         }
-
-
-def environment() -> dict[str, str]:
-    env = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "machine": platform.machine(),
-        "system": platform.system(),
-    }
-    for dist in ("liushou", "attrs", "cattrs", "pydantic", "pydantic-core", "msgspec"):
-        try:
-            env[dist] = version(dist)
-        except Exception:  # pragma: no cover - a missing distribution
-            env[dist] = "?"
-    return env
 
 
 def run(

@@ -49,19 +49,18 @@ import itertools
 import json
 import math
 import os
-import platform
 import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from _env import environment
 from liushou_adapters.storage import jsoncodec, kind_of, school_id_of
 from liushou_adapters.storage.sqlite import SqliteStore
 from liushou_core.convert import structure, unstructure
@@ -529,7 +528,7 @@ class Results:
             "batch_size": self.batch_size,
             "gc_paused": self.gc_paused,
             "prepare_seconds": self.prepare_seconds,
-            "environment": environment(),
+            "environment": environment("liushou", "attrs", "cattrs", "psycopg"),
             "backends": self.backends,
             "timings": [
                 {**asdict(t), "best": t.best, "records_per_second": t.per_second}
@@ -544,22 +543,6 @@ class Results:
             "targets": self.targets(),
             "checks": self.checks,
         }
-
-
-def environment() -> dict[str, str]:
-    env = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "machine": platform.machine(),
-        "system": platform.system(),
-        "cpus": str(os.cpu_count()),
-    }
-    for dist in ("liushou", "attrs", "cattrs", "psycopg"):
-        try:
-            env[dist] = version(dist)
-        except Exception:  # pragma: no cover - a missing distribution
-            env[dist] = "?"
-    return env
 
 
 def run_backend(
