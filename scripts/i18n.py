@@ -23,6 +23,13 @@ Subcommands:
     stale ``.pot``/``.po``/``.mo`` files; exit status 1 if there is any.
 ``all``
     ``extract``, ``update`` and ``compile``, then the ``check`` report (exit status 0).
+``translate FILE.json``
+    ``all``, with the Chinese translations of a JSON object ``{"msgid": "译文"}`` filled in
+    first (replacing an existing or fuzzy translation). Exit status 1 if a msgid of the
+    file is not in the source. Handy when several people add messages at once.
+
+Every subcommand that writes holds an exclusive lock (``fcntl``) on a file in the
+temporary directory, so that two runs at the same time do not lose each other's work.
 
 The English catalogue keeps ``msgstr`` empty: gettext then returns the msgid, which is
 the English text. Fill an English ``msgstr`` only to reword a message without touching
@@ -36,13 +43,18 @@ rewritten only when their content changes.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import gettext
+import hashlib
 import io
+import json
 import re
 import string
 import sys
+import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +375,48 @@ def cmd_compile() -> None:
         _say(_write(mo, render_mo(catalog)), mo)
 
 
+def cmd_translate(template: Catalog, translations: Mapping[str, str]) -> int:
+    """Fill the Chinese msgstr of ``translations`` into the updated catalogue.
+
+    The number of msgids of ``translations`` that the source does not have.
+    """
+    path = po_path(TARGET_LOCALE)
+    catalog = read_catalog(path, TARGET_LOCALE)
+    unknown = 0
+    for msgid, text in sorted(translations.items()):
+        m = catalog.get(msgid)
+        if m is None:
+            print(f"not in the source, skipped: {msgid!r}", file=sys.stderr)
+            unknown += 1
+            continue
+        m.string = text
+        m.flags.discard("fuzzy")
+    _say(_write(path, render_po(catalog)), path)
+    return unknown
+
+
+def _read_translations(path: Path) -> dict[str, str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise SystemExit(f"{path}: expected a JSON object of msgid -> translation strings")
+    return data
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    """Hold an exclusive lock while the catalogues are rewritten."""
+    key = hashlib.sha1(bytes(ROOT)).hexdigest()[:12]
+    lock = Path(tempfile.gettempdir()) / f"liushou-i18n-{key}.lock"
+    with lock.open("a") as fp:
+        fcntl.flock(fp, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fp, fcntl.LOCK_UN)
+
+
 def _summary(template: Catalog) -> None:
     total = sum(1 for m in template if m.id)
     for locale in LOCALES:
@@ -401,23 +455,29 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("compile", help="compile the .po files to .mo")
     sub.add_parser("check", help="exit 1 if a translation is missing or a file is stale")
     sub.add_parser("all", help="extract, update and compile, then report what is missing")
+    translate = sub.add_parser("translate", help="`all`, filling in Chinese msgstr from JSON")
+    translate.add_argument("file", type=Path, help='a JSON object {"msgid": "译文", ...}')
     args = parser.parse_args(argv)
 
-    if args.command == "extract":
-        cmd_extract()
-    elif args.command == "update":
-        cmd_update()
-    elif args.command == "compile":
-        cmd_compile()
-    elif args.command == "check":
+    if args.command == "check":
         return _print_problems(check_report())
-    elif args.command == "all":
-        template = cmd_extract()
-        cmd_update(template)
-        cmd_compile()
-        _summary(template)
-        print()
-        _print_problems(check_report(template))
+    translations = _read_translations(args.file) if args.command == "translate" else None
+    with _locked():
+        if args.command == "extract":
+            cmd_extract()
+        elif args.command == "update":
+            cmd_update()
+        elif args.command == "compile":
+            cmd_compile()
+        else:
+            template = cmd_extract()
+            cmd_update(template)
+            unknown = cmd_translate(template, translations) if translations is not None else 0
+            cmd_compile()
+            _summary(template)
+            print()
+            _print_problems(check_report(template))
+            return 1 if unknown else 0
     return 0
 
 
