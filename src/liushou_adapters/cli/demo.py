@@ -1,28 +1,14 @@
-"""The ``liushou`` command.
-
-Global options choose the store (``--store URL``, or ``LIUSHOU_STORE``), the
-language (``--lang zh|en``) and the day the rules look at (``--on``, default
-today: the only place liushou reads the clock). Exit status: 0 on success,
-1 when checks find errors, 2 on bad input, with a one-line message naming what
-to fix.
-
-Names may be shown in the local terminal; resident ID and phone numbers are
-always masked, and files written for sharing carry neither. Showing a pupil's
-record leaves a ``read`` entry in the audit trail (the demo's examples too);
-``liushou audit`` lists who saw or changed a pupil's record.
-"""
+"""``liushou demo``: the main job end to end on synthetic data."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import shlex
-import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import click
@@ -31,10 +17,27 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from liushou_adapters.storage import open_store, redact_url
+from liushou_adapters.cli._app import (
+    _CONTEXT,
+    _FIELD_LABELS,
+    _NO,
+    _YES,
+    DEMO_ACTOR,
+    DEMO_PRINCIPAL,
+    DEMO_PURPOSE,
+    DEMO_ROLES,
+    DEMO_TERM,
+    EXAMPLE_FIELDS,
+    BadInput,
+    Settings,
+    _one_line,
+    _t,
+    cli,
+)
+from liushou_adapters.storage import redact_url
 from liushou_core.classify import Category, Classification, Survey, survey
-from liushou_core.errors import LiushouError, NotFound
-from liushou_core.i18n import N_, catalogue
+from liushou_core.errors import NotFound
+from liushou_core.i18n import catalogue
 from liushou_core.masking import mask_id, mask_text
 from liushou_core.models import (
     Child,
@@ -46,236 +49,11 @@ from liushou_core.models import (
     Volunteer,
     label,
 )
-from liushou_core.ports import AuditEntry, Store, UnitOfWork
+from liushou_core.ports import Store, UnitOfWork
 from liushou_core.privacy import Actor, Role, View
-
-__all__ = ["BadInput", "Settings", "cli", "main"]
-
-DEFAULT_STORE: Final = "sqlite:///liushou.db"
-#: The actor recorded in the audit trail for the demo's writes and reads.
-DEMO_ACTOR: Final = "liushou demo"
-#: The purpose recorded with the demo's reads.
-DEMO_PURPOSE: Final = "demo"
-#: The roles ``liushou demo --as`` shows the first example pupil to.
-DEMO_ROLES: Final[dict[str, Role]] = {"principal": Role.PRINCIPAL, "mentor": Role.MENTOR}
-#: The person id of the demo's principal (in the audit trail as ``principal:demo-principal``).
-DEMO_PRINCIPAL: Final = "demo-principal"
-#: The term of the pairing the demo makes so that a mentor has a mentee to see.
-DEMO_TERM: Final = "demo"
-#: The fields of a pupil's record that the demo's example table shows (name, class,
-#: masked ID number) or that the reasons it shows rest on (what ``classify`` reads).
-EXAMPLE_FIELDS: Final = (
-    "name",
-    "birth_date",
-    "class_id",
-    "id_number",
-    "hukou",
-    "health",
-    "household_id",
-    "parents",
-    "guardians",
-)
-
-# The command's own words, in both languages (the rules' messages come from the
-# catalogue through Message.render).
-#: Labels of the command's output: English message ids, translated by the catalogue.
-_YES: Final = N_("yes")
-_NO: Final = N_("no")
-
-_UI: Final[dict[str, str]] = {
-    "title": N_("{school}: {total} pupils, on {on}"),
-    "title_county": N_("{schools} schools: {total} pupils, on {on}"),
-    "by_category": N_("By category"),
-    "by_class": N_("By class"),
-    "by_school": N_("By school"),
-    "examples": N_("Examples (names shown locally only)"),
-    "category": N_("Category"),
-    "count": N_("Pupils"),
-    "share": N_("Share"),
-    "class": N_("Class"),
-    "school": N_("School"),
-    "pupils": N_("Pupils"),
-    "pupil": N_("Pupil"),
-    "reasons": N_("Reasons"),
-    "note_multi": N_("A pupil may count in several categories (left-behind and in difficulty)."),
-    "stored": N_(
-        "Store {url}: {added} records added, {updated} updated, {deleted} deleted, "
-        "{unchanged} unchanged"
-    ),
-    "unchanged": N_(
-        "Store {url} already holds the same data of the {n} school(s): nothing written"
-    ),
-    "wrote": N_("Wrote {path} (no ID or phone numbers)"),
-    "generating": N_("Generating and storing"),
-    "reading": N_("Reading and classifying"),
-    "no_class": N_("(no class)"),
-    "total": N_("Total"),
-    "more": N_("... {n} more schools"),
-    "audit_hint": N_("Who has seen or changed a pupil's record: {command}"),
-    "audit_title": N_("Pupil {child} of school {school}: who saw or changed the record"),
-    "audit_none": N_("No audit entries for pupil {child} of school {school}"),
-    "audit_none_action": N_(
-        "No audit entries of the kind asked for, for pupil {child} of school {school}"
-    ),
-    "time": N_("Time"),
-    "actor": N_("Who"),
-    "action": N_("Action"),
-    "purpose": N_("Purpose"),
-    "fields": N_("Fields"),
-    "as_title": N_("Pupil {child} as a {role} ({person}) sees the record"),
-    "field": N_("Field"),
-    "shown_as": N_("Shown as"),
-    "as_hidden": N_("Hidden from a {role}: {fields}"),
-    "as_masked": N_("Shown masked: {fields}"),
-    "none": N_("(none)"),
-}
-
-#: Audit actions as the table shows them.
-_ACTIONS: Final[dict[str, str]] = {
-    "read": N_("viewed"),
-    "add": N_("created"),
-    "update": N_("changed"),
-    "delete": N_("deleted"),
-}
-
-#: A pupil's fields as the audit table shows them (other names are shown as they are).
-_FIELD_LABELS: Final[dict[str, str]] = {
-    "id": N_("record id"),
-    "school_id": N_("school"),
-    "name": N_("name"),
-    "sex": N_("sex"),
-    "birth_date": N_("date of birth"),
-    "class_id": N_("class"),
-    "id_number": N_("ID number"),
-    "student_number": N_("student number"),
-    "ethnicity": N_("ethnic group"),
-    "hukou": N_("household registration"),
-    "address": N_("address"),
-    "health": N_("health"),
-    "boarding": N_("boarding"),
-    "schooling": N_("school stage"),
-    "household_id": N_("household"),
-    "parents": N_("parents"),
-    "guardians": N_("guardians"),
-    "grandparents": N_("grandparents"),
-    "emergency_contacts": N_("emergency contacts"),
-    "village_committee": N_("village committee"),
-    "psychological_flag": N_("psychological attention"),
-    "behaviour_flag": N_("behaviour attention"),
-    "enrolled_on": N_("enrolled on"),
-}
-
-
-def _t(key: str, lang: str, **params: object) -> str:
-    text = catalogue(lang).gettext(_UI[key])
-    return text.format(**params)
-
-
-class BadInput(click.ClickException):
-    """Bad input: exit status 2 and a one-line message naming what to fix."""
-
-    exit_code = 2
-
-
-@attrs.frozen
-class Settings:
-    """The global options, shared by every subcommand."""
-
-    store_url: str
-    lang: str
-    on: dt.date
-    #: ``--store`` was given on the command line (not from the environment or the default)
-    store_given: bool = False
-
-    def open_store(self, *, existing: bool = False) -> Store:
-        """Open the store, turning a bad URL or an unusable file into :class:`BadInput`.
-
-        ``existing``: refuse an SQLite file that does not exist yet (a command
-        that only reads must not create an empty database).
-        """
-        if existing and self.store_url.lower().startswith("sqlite:///"):
-            path = self.store_url[len("sqlite:///") :]
-            if path and path != ":memory:" and "?" not in path and not Path(path).exists():
-                raise BadInput(f"--store {self.store_url}: no database there ({path} not found)")
-        try:
-            return open_store(self.store_url)
-        except (LiushouError, ValueError) as exc:
-            raise BadInput(f"--store: {exc}") from None
-        except sqlite3.Error as exc:
-            url = redact_url(self.store_url)
-            raise BadInput(f"--store {url}: cannot open the database ({exc})") from None
-
 
 if TYPE_CHECKING:
     from liushou_core.synth import SyntheticSchool
-
-if TYPE_CHECKING:  # click >= 8.4 makes ParamType generic; older ones cannot subscript it
-    _DateParam = click.ParamType[dt.date]
-else:
-    _DateParam = click.ParamType
-
-
-class DateType(_DateParam):
-    """A calendar date written ``YYYY-MM-DD``."""
-
-    name = "date"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.date:
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
-        try:
-            if len(text) == 10:
-                return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-        self.fail(f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-29", param, ctx)
-
-
-DATE: Final = DateType()
-
-_CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-@click.group(
-    context_settings=_CONTEXT,
-    epilog="Example: liushou --lang en --on 2026-11-29 demo --out out/",
-)
-@click.option(
-    "--store",
-    "store_url",
-    envvar="LIUSHOU_STORE",
-    default=DEFAULT_STORE,
-    show_default=True,
-    metavar="URL",
-    help="Where records live: sqlite:///path.db (also env LIUSHOU_STORE).",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the output.",
-)
-@click.option(
-    "--on",
-    "on",
-    type=DATE,
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="The day the rules look at (default: today).",
-)
-@click.version_option(package_name="liushou", prog_name="liushou")
-@click.pass_context
-def cli(ctx: click.Context, store_url: str, lang: str, on: dt.date | None) -> None:
-    """liushou: care programmes for left-behind children (留守儿童关爱).
-
-    Survey, archives, mentoring, contact cadence, aid and checks for rural schools.
-    """
-    given = ctx.get_parameter_source("store_url") == click.core.ParameterSource.COMMANDLINE
-    ctx.obj = Settings(store_url=store_url, lang=lang, on=on or dt.date.today(), store_given=given)
 
 
 # --------------------------------------------------------------------------- demo
@@ -752,155 +530,3 @@ def _make_dir(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"--out {out}: cannot create the directory ({exc.strerror})") from None
-
-
-# --------------------------------------------------------------------------- audit
-
-
-@cli.command(
-    context_settings=_CONTEXT,
-    epilog=(
-        "Examples (after 'liushou demo', which shows this pupil):\n\n"
-        "\b\n"
-        "  liushou audit --school 422828-000 --child 422828-000-c0000\n"
-        "  liushou --lang en audit --school 422828-000 --child 422828-000-c0000 --action read\n"
-        "  liushou audit --school 422828-000 --child 422828-000-c0000 --json > trail.jsonl"
-    ),
-)
-@click.option("--school", "school_id", required=True, metavar="ID", help="The school's id.")
-@click.option("--child", "child_id", required=True, metavar="ID", help="The pupil's record id.")
-@click.option(
-    "--action",
-    type=click.Choice(list(_ACTIONS)),
-    default=None,
-    help="Only entries of this action (default: all).",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON lines (one entry per line), no table."
-)
-@click.pass_obj
-def audit(
-    settings: Settings, school_id: str, child_id: str, action: str | None, as_json: bool
-) -> None:
-    """List who saw or changed a pupil's record: time, who, action, purpose, fields.
-
-    Reads the store's append-only audit trail, oldest first: every change of
-    the pupil's record, and every time someone was shown it (with the fields
-    shown). A pupil whose record was deleted keeps the entries. Actors and
-    purposes are shown with any ID or phone number masked.
-    """
-    lang = settings.lang
-    store = settings.open_store(existing=True)
-    try:
-        with store.unit_of_work(actor="liushou audit", readonly=True) as uow:
-            school_stored = _stored(uow, School, school_id, school_id)
-            child_stored = _stored(uow, Child, school_id, child_id)
-        entries = list(store.audit_trail(school_id=school_id, kind=Child, record_id=child_id))
-        if not child_stored and not entries:
-            school_known = school_stored or store.audit_trail(
-                school_id=school_id, kind=School, record_id=school_id
-            )
-            if not school_known:
-                raise BadInput(f"--school: school {school_id} is not stored in this store")
-            raise BadInput(
-                f"--child: pupil {child_id} of school {school_id} is not stored "
-                "and has no audit entries"
-            )
-    finally:
-        store.close()
-    shown = [e for e in entries if action is None or e.action == action]
-    if as_json:
-        for e in shown:
-            click.echo(json.dumps(_audit_json(e), ensure_ascii=False))
-        return
-    console = Console(highlight=False)
-    if not shown:
-        key = "audit_none" if action is None else "audit_none_action"
-        console.print(escape(_t(key, lang, child=child_id, school=school_id)))
-        return
-    console.print(_audit_table(shown, lang, school_id=school_id, child_id=child_id))
-
-
-def _stored(uow: UnitOfWork, cls: type, school_id: str, id: str) -> bool:
-    try:
-        uow.get(cls, school_id, id)  # not shown: no read to audit
-    except NotFound:
-        return False
-    return True
-
-
-def _audit_json(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "at": e.at.isoformat(),
-        "actor": mask_text(e.actor),
-        "action": e.action,
-        "kind": e.kind,
-        "school_id": e.school_id,
-        "record_id": e.record_id,
-        "old_version": e.old_version,
-        "new_version": e.new_version,
-        "purpose": mask_text(e.purpose),
-        "fields": list(e.fields),
-    }
-
-
-def _audit_table(
-    entries: Sequence[AuditEntry], lang: str, *, school_id: str, child_id: str
-) -> Table:
-    text = catalogue(lang).gettext
-    sep = "、" if lang == "zh" else ", "
-    table = Table(title=escape(_t("audit_title", lang, child=child_id, school=school_id)))
-    table.add_column(_t("time", lang), no_wrap=True)
-    table.add_column(_t("actor", lang), overflow="fold")
-    table.add_column(_t("action", lang), no_wrap=True)
-    table.add_column(_t("purpose", lang), overflow="fold")
-    table.add_column(_t("fields", lang), overflow="fold", ratio=1)
-    for e in entries:
-        # none: an update that changed nothing, a read that showed nothing, or an
-        # entry from before the store recorded fields
-        fields = sep.join(text(_FIELD_LABELS[f]) if f in _FIELD_LABELS else f for f in e.fields)
-        table.add_row(
-            e.at.isoformat(sep=" ", timespec="seconds"),
-            escape(mask_text(e.actor)),
-            text(_ACTIONS.get(e.action, e.action)),
-            escape(mask_text(e.purpose)) or "-",
-            escape(fields) or "-",
-        )
-    return table
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Run the command; exit 0 on success, 1 when checks find errors, 2 on bad input."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args:  # a bare `liushou` asks for help
-        with click.Context(cli, info_name="liushou") as ctx:
-            click.echo(cli.get_help(ctx))
-        sys.exit(0)
-    try:
-        status = cli.main(args=args, prog_name="liushou", standalone_mode=False)
-    except click.exceptions.Exit as exc:  # pragma: no cover - click returns these itself
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("liushou: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        where = "liushou"
-        hint = ""
-        if isinstance(exc, click.UsageError) and exc.ctx is not None:
-            where = exc.ctx.command_path
-            hint = f" (see '{where} --help')"
-        click.echo(f"{where}: error: {_one_line(exc.format_message())}{hint}", err=True)
-        sys.exit(exc.exit_code)
-    sys.exit(status if isinstance(status, int) else 0)
-
-
-if __name__ == "__main__":
-    main()
