@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from liushou_adapters.cli import cli
 from liushou_core.classify import Category
 from liushou_core.models import label
 
@@ -57,7 +58,11 @@ def files_under(path: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["audit"]])
+def _commands() -> list[list[str]]:
+    return [[], *([name] for name in sorted(cli.commands))]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "liushou")
 def test_every_command_has_help_with_an_example(tmp_path: Path, command: list[str]) -> None:
     result = run(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,1 @@
+"""Exporters: files for sharing (CSV, JSON, XLSX, ICS), each an exporter plugin."""
