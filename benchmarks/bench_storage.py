@@ -8,7 +8,11 @@ once. Its records, and the rows a store would write for them, are then used by
   or nothing, one unit of work, ``add_all`` in batches), which converts each
   record to JSON, writes it with its key, county code and version, and appends
   its audit entry; then everything is read back in a read-only unit of work,
-  ``uow.list(cls, school_id)`` for each kind of each school, into model objects;
+  ``uow.list(cls, school_id)`` for each kind of each school, into model objects.
+  The store encrypts the sensitive fields (ID numbers, health details, notes), as
+  deployed: SQLite with its key file, PostgreSQL with a fixed benchmark key;
+* **plain**: the same store with encryption off (``encrypt=False``), so that
+  ``store ÷ plain`` is the cost of encryption at rest;
 * **bare**: the same rows (the same JSON text, keys, county code and version,
   made before the clock starts) written into an equivalent bare table in a fresh
   database: SQLite ``executemany`` in the same batches inside one ``BEGIN
@@ -74,7 +78,9 @@ QUICK_SCHOOLS = 20
 SEED = 0
 ON = dt.date(2026, 9, 1)
 BACKENDS = ("sqlite", "postgres")
-METHODS = ("store", "bare", "convert", "convert+bare")
+METHODS = ("store", "plain", "bare", "convert", "convert+bare")
+#: The key of the encrypted PostgreSQL stores (SQLite makes its own key file).
+BENCH_KEY = "YmVuY2htYXJrLWtleS1ub3QtZm9yLXJlYWwtdXNlISE="
 #: Target: store records/s over bare records/s when loading, at least.
 TARGET = 0.5
 
@@ -94,6 +100,14 @@ class County:
     groups: list[tuple[type, str]]  # (record class, school id) in load order
     kinds: dict[str, int]
     prepare_seconds: float
+
+
+def opened(store: Store, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as read raw from an encrypting store, with their sealed fields opened."""
+    cipher = getattr(store, "cipher", None)
+    if cipher is None:
+        return rows
+    return [(*row[:5], cipher.open(row[1], row[5])) for row in rows]
 
 
 def dumps(data: Any) -> str:
@@ -131,8 +145,8 @@ class Backend:
     name: str
     bare_method: str
 
-    def store(self) -> Store:
-        """A fresh, empty store."""
+    def store(self, *, encrypted: bool = True) -> Store:
+        """A fresh, empty store (``encrypted``: sensitive fields encrypted, the default)."""
         raise NotImplementedError
 
     def drop_store(self, store: Store) -> None:
@@ -198,11 +212,11 @@ class SqliteBackend(Backend):
 
     def _remove(self, path: Path | None) -> None:
         if path is not None:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".key"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-    def store(self) -> Store:
-        return SqliteStore(self._fresh("store"))
+    def store(self, *, encrypted: bool = True) -> Store:
+        return SqliteStore(self._fresh("store"), encrypt=encrypted)
 
     def drop_store(self, store: Store) -> None:
         store.close()
@@ -215,6 +229,7 @@ class SqliteBackend(Backend):
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     def bare_setup(self) -> None:
@@ -260,7 +275,7 @@ class SqliteBackend(Backend):
             conn.close()
 
     def store_rows(self, store: Store) -> list[tuple[Any, ...]]:
-        return self._rows(Path(store.path))  # type: ignore[attr-defined]
+        return opened(store, self._rows(Path(store.path)))  # type: ignore[attr-defined]
 
     def bare_rows(self) -> list[tuple[Any, ...]]:
         assert self.bare_path is not None
@@ -326,10 +341,11 @@ class PostgresBackend(Backend):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._created.remove(name)
 
-    def store(self) -> Store:
+    def store(self, *, encrypted: bool = True) -> Store:
         from liushou_adapters.storage.postgres import PostgresStore
 
-        return PostgresStore.from_url(self._fresh("store"))
+        key = BENCH_KEY if encrypted else None
+        return PostgresStore.from_url(self._fresh("store"), key=key, encrypt=encrypted)
 
     def drop_store(self, store: Store) -> None:
         store.close()
@@ -376,7 +392,7 @@ class PostgresBackend(Backend):
             ]
 
     def store_rows(self, store: Store) -> list[tuple[Any, ...]]:
-        return self._rows(store.url, "records")  # type: ignore[attr-defined]
+        return opened(store, self._rows(store.url, "records"))  # type: ignore[attr-defined]
 
     def bare_rows(self) -> list[tuple[Any, ...]]:
         assert self.bare_url is not None
@@ -561,7 +577,7 @@ def run_backend(
     times = {
         (op, method): Timing(name, op, method, n)
         for op in ("load", "read")
-        for method in ("store", "bare", "convert")
+        for method in ("store", "plain", "bare", "convert")
     }
     texts = [row[5] for row in county.rows]
     classes = [type(r) for r in county.records]
@@ -580,6 +596,21 @@ def run_backend(
             )
             assert result.added == n, result
             times["load", "store"].runs.append(seconds)
+            plain = backend.store(encrypted=False)
+            try:
+                seconds, _ = timed(
+                    functools.partial(
+                        import_records, plain, SYSTEM, county.records, batch_size=batch_size
+                    ),
+                    keep_gc=keep_gc,
+                )
+                times["load", "plain"].runs.append(seconds)
+                seconds, _ = timed(
+                    functools.partial(read_store, plain, county.groups), keep_gc=keep_gc
+                )
+                times["read", "plain"].runs.append(seconds)
+            finally:
+                backend.drop_store(plain)
             backend.bare_setup()
             seconds, _ = timed(
                 functools.partial(backend.bare_load, county.rows, batch_size), keep_gc=keep_gc
@@ -628,7 +659,7 @@ def equivalence(backend: Backend, store: Store, county: County, read: list[Any])
     if got != expected:
         problems.append("the records read back differ from the input")
     if store_rows != bare_rows:
-        problems.append("the store's rows differ from the bare table's")
+        problems.append("the store's rows (decrypted) differ from the bare table's")
     if audit != len(county.records):
         problems.append(f"{audit} audit entries for {len(county.records)} records")
     return {
@@ -700,6 +731,10 @@ def label(t: Timing, res: Results) -> str:
         return "bare " + (res.backends[t.backend]["bare"] if t.operation == "load" else "SELECT")
     if t.method == "convert+bare":
         return "convert + bare"
+    if t.method == "plain":
+        return "store, not encrypted"
+    if t.method == "store":
+        return "store (encrypted)"
     return t.method
 
 
@@ -740,6 +775,13 @@ def report(res: Results) -> None:
         )
         for line in check["problems"]:
             console.print(f"  {line}")
+    for name in res.backends:
+        load = res.ratio(name, "load", "plain")
+        read = res.ratio(name, "read", "plain")
+        console.print(
+            f"{name}: cost of encryption at rest: encrypted/plain records/s {load:.2f} "
+            f"loading, {read:.2f} reading"
+        )
     for target in res.targets():
         mark = "[green]PASS[/]" if target["passed"] else "[red]FAIL[/]"
         console.print(f"{mark} {target['what']}: measured {target['ratio']:.2f}")

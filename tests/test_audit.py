@@ -104,9 +104,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 
 def test_the_demo_records_a_read_for_each_pupil_it_shows(demo: Demo) -> None:
+    # the demo's notices read pupils' records too, with their own purpose
     reads = demo.rows(
         "SELECT actor, purpose, kind, record_id, old_version, new_version, fields "
-        "FROM audit WHERE action = 'read' ORDER BY seq"
+        "FROM audit WHERE action = 'read' AND purpose = ? ORDER BY seq",
+        DEMO_PURPOSE,
     )
     assert 1 <= len(reads) <= 5  # one per example pupil
     assert len({r[3] for r in reads}) == len(reads)
@@ -342,3 +344,53 @@ def test_the_suggested_command_keeps_the_options_in_force(
 ) -> None:
     command = _audit_command(settings, "S1", "S1-c0001")
     assert command == f"{expected} --school S1 --child S1-c0001"
+
+
+# ----------------------------------------------------------------------------- who may read it
+
+
+@pytest.mark.parametrize("role", ["mentor", "class-teacher", "psychologist", "volunteer"])
+def test_a_role_without_the_permission_may_not_list_the_trail(demo: Demo, role: str) -> None:
+    refused = demo.audit("--school", demo.school, "--child", demo.child, "--as", role, lang="en")
+    assert refused.returncode == 2
+    assert "may not read the audit trail" in refused.stderr
+    assert refused.stdout == ""
+
+
+@pytest.mark.parametrize("role", ["principal", "district-officer", "system"])
+def test_a_principal_a_district_officer_and_the_system_may(demo: Demo, role: str) -> None:
+    listed = demo.audit(
+        "--school",
+        demo.school,
+        "--child",
+        demo.child,
+        "--as",
+        role,
+        "--purpose",
+        "review",
+        "--json",
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert next(json.loads(line)["action"] for line in listed.stdout.splitlines()) == "add"
+
+
+def test_the_audit_service_checks_the_permission_and_the_scope(tmp_path: Path) -> None:
+    from liushou_core.models import School, Sex
+    from liushou_core.privacy import Actor, FieldAccessDenied, Role
+    from liushou_core.services import audit_of_child
+
+    with SqliteStore(tmp_path / "x.db") as store:
+        with store.unit_of_work("tester") as uow:
+            uow.add_all(
+                [
+                    School("S1", "清溪中心小学", "431121"),
+                    Child("c1", "S1", "李小花", Sex.FEMALE, dt.date(2016, 5, 4)),
+                ]
+            )
+            uow.commit()
+        principal = Actor(Role.PRINCIPAL, "p1", schools=("S1",))
+        assert [e.action for e in audit_of_child(store, principal, "S1", "c1")] == ["add"]
+        with pytest.raises(FieldAccessDenied, match="outside the scope"):
+            audit_of_child(store, Actor(Role.PRINCIPAL, "p2", schools=("S2",)), "S1", "c1")
+        with pytest.raises(FieldAccessDenied, match="may not read the audit trail"):
+            audit_of_child(store, Actor(Role.MENTOR, "t1", schools=("S1",)), "S1", "c1")

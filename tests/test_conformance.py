@@ -32,6 +32,8 @@ from liushou_core.testing.conformance import (
     test_audit_trail_filters,
     test_every_kind_round_trips,
     test_failed_write_keeps_the_unit_of_work_usable,
+    test_lookup_by_sensitive_fields,
+    test_purge,
     test_queries,
     test_readonly_refuses_writes,
     test_record_read,
@@ -46,6 +48,8 @@ __all__ = [  # the imported tests, run here for every backend
     "test_audit_trail_filters",
     "test_every_kind_round_trips",
     "test_failed_write_keeps_the_unit_of_work_usable",
+    "test_lookup_by_sensitive_fields",
+    "test_purge",
     "test_queries",
     "test_readonly_refuses_writes",
     "test_record_read",
@@ -69,8 +73,12 @@ def _postgres(request: pytest.FixtureRequest) -> StoreFactory:
         pytest.skip("no postgres_db_factory fixture: tests/postgres_server.py is not loaded")
     from liushou_adapters.storage.postgres import PostgresStore
 
-    return lambda: PostgresStore.from_url(new_database())
+    # encrypted, as a deployment with LIUSHOU_KEY set runs
+    return lambda: PostgresStore.from_url(new_database(), key=TEST_KEY)
 
+
+#: A fixed key for the encrypted PostgreSQL stores of the suite.
+TEST_KEY = "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM="
 
 #: Backend name -> (pytest request -> factory of new, empty stores).
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], StoreFactory]] = {

@@ -780,9 +780,9 @@ def test_a_version_1_database_gets_the_audit_of_reads_in_place(postgres_db: str)
         assert store.schema_version() == 1
         with pytest.raises(SchemaError, match="run upgrade"), store.unit_of_work():
             pass
-        assert store.upgrade() == [2]
+        assert store.upgrade() == [2, 3]
         assert store.upgrade() == []
-        assert store.schema_version() == LATEST_SCHEMA == 2
+        assert store.schema_version() == LATEST_SCHEMA == 3
         after = raw(postgres_db, "SELECT * FROM audit ORDER BY seq")
         assert after == [(*row, []) for row in before]  # every row, its seq; no fields known
         trail = store.audit_trail(kind=Child, record_id="c1")
@@ -854,7 +854,8 @@ def test_an_application_role_without_rights_on_the_audit_trail(
             f"GRANT USAGE ON SCHEMA public TO {role}",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON schools, records TO {role}",
             f"GRANT SELECT, INSERT ON audit TO {role}",
-            f"GRANT SELECT ON schema_version TO {role}",
+            f"GRANT SELECT ON schema_version, keyring TO {role}",
+            f"GRANT UPDATE (purpose) ON audit TO {role}",  # a purge blanks purposes
         ):
             raw(postgres_db, grant)
         url = postgres_db.replace("postgresql://liushou@", f"postgresql://{role}@")
@@ -872,6 +873,10 @@ def test_an_application_role_without_rights_on_the_audit_trail(
             assert len(app.audit_trail(action="read")) == 2
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             raw(url, "DELETE FROM audit")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            raw(url, "UPDATE audit SET actor = 'mallory'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            raw(url, "UPDATE audit SET purpose = 'rewritten'")  # only the purge marker
     finally:
         raw(postgres_db, f"DROP OWNED BY {role}")
         raw(postgres_db, f"DROP ROLE {role}")

@@ -190,3 +190,28 @@ def test_holder_of_unmask_id_writes_id_number(s: Setup) -> None:
     )
     assert stored.id_number == s.child.id_number
     assert stored.version == s.child.version + 2
+
+
+def test_read_children_shows_only_the_mentees_and_audits_each_view(s: Setup) -> None:
+    from liushou_core.services import read_children
+
+    seen = read_children(s.store, s.mentor, s.sid, on=ON)
+    assert [v.data["id"] for v in seen] == [s.child.id]
+    assert seen[0].data["psychological_flag"] is True
+    assert [e.record_id for e in reads(s)] == [s.child.id]
+    assert read_children(s.store, s.other_teacher, s.sid, on=ON) == []
+    everyone = read_children(s.store, s.principal, s.sid, on=ON)
+    assert len(everyone) == 40
+    assert all("psychological_flag" not in v.data for v in everyone)
+    assert len(reads(s)) == 2  # the mentor's and the principal's
+    assert len(s.store.audit_trail(school_id=s.sid, action="read")) == 41
+
+
+def test_read_children_leaves_out_children_without_the_consent_needed(s: Setup) -> None:
+    from liushou_core.privacy import Processing
+    from liushou_core.services import read_children
+
+    care = read_children(s.store, s.principal, s.sid, on=ON, processing=Processing.CARE_PROGRAMME)
+    assert all(v.data["birth_date"] <= "2012-11-29" for v in care)  # 14 or over only
+    register = read_children(s.store, s.principal, s.sid, on=ON)
+    assert len(register) > len(care)

@@ -43,27 +43,39 @@ from typing import Any, Final, TypeVar, cast
 
 import attrs
 
+from liushou_core.dated import Dated
 from liushou_core.errors import InvalidRecord, PermissionDenied
 from liushou_core.i18n import DEFAULT_LANG, N_, Message
 from liushou_core.masking import mask_id, mask_phone, mask_text
 from liushou_core.models.child import Child
+from liushou_core.models.consent import Consent
 from liushou_core.models.pairing import MentorKind, Pairing
 from liushou_core.models.school import SchoolClass
 from liushou_core.validate import FieldProblem, name, text
 
 __all__ = [
     "DEFAULT_ACCESS_POLICY",
+    "DEFAULT_CONSENT_POLICY",
+    "DEFAULT_RETENTION_POLICY",
+    "ERASED",
     "MASKERS",
+    "PURGED_PURPOSE",
     "SYSTEM",
     "Access",
     "AccessPolicy",
     "Actor",
+    "ConsentPolicy",
+    "ConsentRequired",
     "Decision",
     "FieldAccess",
     "FieldAccessDenied",
     "FieldRule",
     "Permission",
+    "Processing",
+    "PurgeBasis",
     "Relation",
+    "RetentionPolicy",
+    "RetentionStatus",
     "Role",
     "RolePolicy",
     "Scope",
@@ -71,11 +83,16 @@ __all__ = [
     "can_see",
     "changed_paths",
     "check_write",
+    "consent_decision",
     "kind_of",
+    "left_programme_on",
     "mask_name",
     "mask_student_number",
     "relation_to",
     "relation_to_school",
+    "require_consent",
+    "retention_status",
+    "scrub_child",
     "suppress_small",
     "view",
 ]
@@ -108,7 +125,8 @@ class Permission(StrEnum):
     - ``READ_PSYCH`` / ``READ_HEALTH``: read the psychological flags / the health
       details whatever the role (for instance a principal handling a crisis).
     - ``EXPORT_UNMASKED``: export files without masking (checked by exporters).
-    - ``PURGE``: purge a child's personal data (the purge comes in a later slice).
+    - ``PURGE``: purge a child's personal data (:func:`liushou_core.services.purge_child`).
+    - ``READ_AUDIT``: read the audit trail of the records in scope (``liushou audit``).
     """
 
     UNMASK_ID = N_("unmask ID numbers")
@@ -117,6 +135,7 @@ class Permission(StrEnum):
     READ_HEALTH = N_("read health details")
     EXPORT_UNMASKED = N_("export unmasked")
     PURGE = N_("purge personal data")
+    READ_AUDIT = N_("read the audit trail")
 
 
 class Access(StrEnum):
@@ -179,6 +198,10 @@ class Actor:
 
 #: The actor of background jobs and the demo.
 SYSTEM = Actor(Role.SYSTEM, "liushou")
+
+#: The purpose a purge leaves in the audit entries of a purged child's records
+#: (their own purposes were free text that may have named the child).
+PURGED_PURPOSE: Final = "[purged]"
 
 
 # --------------------------------------------------------------------------- masking
@@ -601,9 +624,19 @@ DEFAULT_ACCESS_POLICY: Final = AccessPolicy(
         RolePolicy(
             Role.PRINCIPAL,
             scopes=(Scope.OWN_SCHOOL,),
-            permissions=(Permission.UNMASK_ID, Permission.UNMASK_PHONE, Permission.PURGE),
+            permissions=(
+                Permission.UNMASK_ID,
+                Permission.UNMASK_PHONE,
+                Permission.PURGE,
+                Permission.READ_AUDIT,
+            ),
         ),
-        RolePolicy(Role.DISTRICT_OFFICER, scopes=(Scope.SCHOOLS_IN_SCOPE,), purpose_required=True),
+        RolePolicy(
+            Role.DISTRICT_OFFICER,
+            scopes=(Scope.SCHOOLS_IN_SCOPE,),
+            permissions=(Permission.READ_AUDIT,),
+            purpose_required=True,
+        ),
         RolePolicy(Role.VOLUNTEER, scopes=(Scope.OWN_MENTEES,)),
         RolePolicy(
             Role.SYSTEM, scopes=(Scope.ALL,), permissions=tuple(Permission), purpose_to_unmask=False
@@ -1377,3 +1410,316 @@ def suppress_small(counts: Mapping[K, int], *, threshold: int = 5) -> dict[K, in
     for k in suppressed:
         out[k] = None
     return out
+
+
+# --------------------------------------------------------------------------- consent
+
+#: When the policy values below take effect: PIPL in force.
+_PIPL: Final = dt.date(2021, 11, 1)
+
+
+class Processing(StrEnum):
+    """What a child's data is processed for; the consent policy says which need consent.
+
+    The values are those written in :attr:`Consent.purposes
+    <liushou_core.models.Consent.purposes>`.
+    """
+
+    CARE_PROGRAMME = N_("care programme")  # mentoring, visits, volunteers (关爱帮扶)
+    AID_ASSESSMENT = N_("aid assessment")  # financial difficulty, 两免一补 (on application)
+    HEALTH_CHECKS = N_("health checks")  # health and psychological follow-up
+    SCHOOL_RECORDS = N_("school records")  # the school's own register (学籍), a legal duty
+    SAFEGUARDING = N_("safeguarding report")  # mandatory reporting (未成年人保护法 art. 11)
+    EMERGENCY = N_("emergency")  # to protect life or health (PIPL art. 13(4))
+
+
+@attrs.frozen
+class ConsentPolicy:
+    """When the guardian's consent is needed: dated policy values with their sources.
+
+    ``age_limit``: a child *under* this age (on the day of processing) needs
+    the guardian's consent (PIPL art. 28, 31: 14). ``needs_consent``: the
+    processing purposes that rest on consent; other purposes (the school's
+    register, a safeguarding report, an emergency) rest on a legal duty.
+    ``by_role``: the purpose a role's reading of a record always counts as
+    (a volunteer proxy parent works only for the care programme).
+    """
+
+    age_limit: Dated[int] = Dated.since(_PIPL, 14, "PIPL art. 28, 31 (个人信息保护法)")
+    needs_consent: Dated[tuple[str, ...]] = Dated.since(
+        _PIPL,
+        (
+            Processing.CARE_PROGRAMME.value,
+            Processing.AID_ASSESSMENT.value,
+            Processing.HEALTH_CHECKS.value,
+        ),
+        "PIPL art. 13, 31; 儿童个人信息网络保护规定 art. 9",
+    )
+    by_role: Mapping[Role, str] = attrs.field(
+        factory=lambda: {Role.VOLUNTEER: Processing.CARE_PROGRAMME.value}
+    )
+
+    def processing_for(self, actor: Actor, processing: str | None) -> str:
+        """The processing purpose of an actor's call: the role's, else the one given,
+        else the school's register."""
+        return self.by_role.get(actor.role) or processing or Processing.SCHOOL_RECORDS.value
+
+
+DEFAULT_CONSENT_POLICY: Final = ConsentPolicy()
+
+
+class ConsentRequired(PermissionDenied):
+    """Processing that needs the guardian's consent, and none is in force for it.
+
+    ``message`` (translatable; ``str()`` is its English text) names the child
+    by record id, never by name; ``reasons`` explain the decision.
+    """
+
+    message: Message
+    reasons: tuple[Message, ...]
+
+    def __init__(self, message: Message, *, reasons: Iterable[Message] = ()) -> None:
+        self.message = message
+        self.reasons = tuple(reasons)
+        super().__init__(mask_text(message.render("en")))
+
+    def render(self, lang: str = DEFAULT_LANG) -> list[str]:
+        """The message and the reasons in ``lang``."""
+        return [mask_text(m.render(lang)) for m in (self.message, *self.reasons)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_consent, (self.message, self.reasons))
+
+
+def _rebuild_consent(message: Message, reasons: tuple[Message, ...]) -> ConsentRequired:
+    return ConsentRequired(message, reasons=reasons)
+
+
+def consent_decision(
+    child: Child,
+    consents: Iterable[Consent],
+    processing: str,
+    *,
+    on: dt.date,
+    policy: ConsentPolicy = DEFAULT_CONSENT_POLICY,
+) -> Decision:
+    """Whether ``child``'s data may be processed for ``processing`` on ``on``, and why.
+
+    Allowed when the purpose needs no consent, when the child is at or over
+    the age limit, or when a consent of this child's guardian is in force on
+    ``on`` and covers the purpose (:meth:`Consent.covers
+    <liushou_core.models.Consent.covers>`); consents of other children count
+    for nothing.
+    """
+    params: dict[str, Any] = {"child": child.id, "purpose": processing}
+    if processing not in policy.needs_consent.at(on):
+        text = N_("Processing for {purpose} rests on a legal duty and needs no consent.")
+        return Decision(True, (Message("CONSENT_NOT_NEEDED", text, params),))
+    limit = policy.age_limit.at(on)
+    age = child.age_on(on)
+    params.update(age=age, limit=limit, source=policy.age_limit.source_at(on))
+    if age >= limit:
+        text = N_("{child} is {age}, not under {limit}: no guardian's consent is needed.")
+        return Decision(True, (Message("CONSENT_AGE", text, params),))
+    found = [
+        c
+        for c in consents
+        if c.child_id == child.id and c.school_id == child.school_id and c.covers(processing, on)
+    ]
+    if found:
+        best = max(found, key=lambda c: (c.given_on, c.id))
+        text = N_(
+            "The guardian's consent {consent} of {given} covers {purpose} "
+            "(notice version {notice})."
+        )
+        params.update(
+            consent=best.id, given=best.given_on.isoformat(), notice=best.notice_version or "-"
+        )
+        return Decision(True, (Message("CONSENT_IN_FORCE", text, params),))
+    text = N_(
+        "{child} is under {limit} ({source}): processing for {purpose} needs the "
+        "guardian's consent, and none is in force."
+    )
+    return Decision(False, (Message("CONSENT_MISSING", text, params),))
+
+
+def require_consent(
+    child: Child,
+    consents: Iterable[Consent],
+    processing: str,
+    *,
+    on: dt.date,
+    policy: ConsentPolicy = DEFAULT_CONSENT_POLICY,
+) -> Decision:
+    """:func:`consent_decision`, raising :class:`ConsentRequired` when it refuses."""
+    decision = consent_decision(child, consents, processing, on=on, policy=policy)
+    if not decision.allowed:
+        raise ConsentRequired(
+            Message(
+                "CONSENT_REQUIRED",
+                N_("No guardian's consent for {purpose} is in force for {child}."),
+                {"purpose": processing, "child": child.id},
+            ),
+            reasons=decision.reasons,
+        )
+    return decision
+
+
+# --------------------------------------------------------------------------- retention
+
+
+class PurgeBasis(StrEnum):
+    """Why a child's data is purged (recorded, without the child's name, in the trail)."""
+
+    RETENTION_ENDED = N_("retention period ended")
+    CONSENT_WITHDRAWN = N_("consent withdrawn")
+    ORDERED = N_("purge ordered before the end of the retention period")
+
+
+@attrs.frozen
+class RetentionPolicy:
+    """How long a child's data is kept after the child leaves the care programme.
+
+    ``years_after_leaving``: the data is purged that many years after the day
+    the child left (PIPL art. 47 and 儿童个人信息网络保护规定 art. 20 ask for
+    deletion once the purpose is achieved, but set no number: the value is a
+    local choice, UNCONFIRMED, and a county changes it with
+    :meth:`~liushou_core.dated.Dated.with_change`). ``after_withdrawal_days``:
+    days after the guardian withdraws consent for every purpose.
+    """
+
+    years_after_leaving: Dated[int] = Dated.since(
+        _PIPL,
+        1,
+        "PIPL art. 47; 儿童个人信息网络保护规定 art. 20 (period: local choice, UNCONFIRMED)",
+    )
+    after_withdrawal_days: Dated[int] = Dated.since(
+        _PIPL, 30, "PIPL art. 47(2) (consent withdrawn; period: local choice, UNCONFIRMED)"
+    )
+
+
+DEFAULT_RETENTION_POLICY: Final = RetentionPolicy()
+
+
+@attrs.frozen
+class RetentionStatus:
+    """Whether a child's data is due to be purged on a day, from when, and why."""
+
+    due: bool
+    left_on: dt.date | None
+    purge_from: dt.date | None
+    basis: PurgeBasis | None
+    reasons: tuple[Message, ...] = ()
+
+    def render(self, lang: str = DEFAULT_LANG) -> list[str]:
+        return [m.render(lang) for m in self.reasons]
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def left_programme_on(child: Child, pairings: Iterable[Pairing]) -> dt.date | None:
+    """The day the child left the care programme: the end of the child's last pairing,
+    once every pairing has ended (``None`` while one is open or none is known)."""
+    mine = [p for p in pairings if p.child_id == child.id and p.school_id == child.school_id]
+    if not mine or any(p.end is None for p in mine):
+        return None
+    return max(cast(dt.date, p.end) for p in mine)
+
+
+def retention_status(
+    child: Child,
+    *,
+    pairings: Iterable[Pairing] = (),
+    consents: Iterable[Consent] = (),
+    on: dt.date,
+    left_on: dt.date | None = None,
+    policy: RetentionPolicy = DEFAULT_RETENTION_POLICY,
+) -> RetentionStatus:
+    """Whether ``child``'s data is due to be purged on ``on``.
+
+    The child left the programme on ``left_on`` (given by the school, for
+    instance on leaving the school) or else on :func:`left_programme_on`. The
+    data is due ``years_after_leaving`` years after that day, or
+    ``after_withdrawal_days`` after the guardian withdrew every consent given
+    for this child (whichever comes first).
+    """
+    reasons: list[Message] = []
+    candidates: list[tuple[dt.date, PurgeBasis]] = []
+    left = left_on or left_programme_on(child, pairings)
+    if left is not None:
+        years = policy.years_after_leaving.at(left)
+        due_on = _add_years(left, years)
+        candidates.append((due_on, PurgeBasis.RETENTION_ENDED))
+        reasons.append(
+            Message(
+                "RETENTION_LEFT",
+                N_(
+                    "{child} left the programme on {left}; the data is kept {years} year(s) "
+                    "({source}), until {until}."
+                ),
+                {
+                    "child": child.id,
+                    "left": left.isoformat(),
+                    "years": years,
+                    "source": policy.years_after_leaving.source_at(left),
+                    "until": due_on.isoformat(),
+                },
+            )
+        )
+    mine = [c for c in consents if c.child_id == child.id and c.school_id == child.school_id]
+    if mine and all(c.withdrawn_on is not None for c in mine):
+        withdrawn = max(cast(dt.date, c.withdrawn_on) for c in mine)
+        days = policy.after_withdrawal_days.at(withdrawn)
+        due_on = withdrawn + dt.timedelta(days=days)
+        candidates.append((due_on, PurgeBasis.CONSENT_WITHDRAWN))
+        reasons.append(
+            Message(
+                "RETENTION_WITHDRAWN",
+                N_(
+                    "The guardian withdrew consent on {withdrawn}; the data is purged "
+                    "{days} days later, from {until}."
+                ),
+                {"withdrawn": withdrawn.isoformat(), "days": days, "until": due_on.isoformat()},
+            )
+        )
+    if not candidates:
+        reasons.append(
+            Message(
+                "RETENTION_IN_PROGRAMME",
+                N_("{child} is still in the programme: the data is kept."),
+                {"child": child.id},
+            )
+        )
+        return RetentionStatus(False, None, None, None, tuple(reasons))
+    purge_from, basis = min(candidates)
+    return RetentionStatus(on >= purge_from, left, purge_from, basis, tuple(reasons))
+
+
+# --------------------------------------------------------------------------- purging
+
+#: What a purge writes over the child's name and numbers in records it keeps.
+ERASED: Final = "[已清除]"
+
+
+def scrub_child(value: Any, child: Child) -> Any:
+    """``value`` (plain data) with the child's name, ID and student numbers replaced by
+    :data:`ERASED` in every text inside it, for the records a purge keeps."""
+    needles = [n for n in (child.name, child.id_number, child.student_number) if n]
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            for n in needles:
+                v = v.replace(n, ERASED)
+            return v
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(value)

@@ -32,6 +32,23 @@ One child's record
     recorded as a read. :func:`update_child` writes a changed child only if
     :func:`~liushou_core.privacy.check_write` allows every changed field.
 
+    :func:`read_children` shows many children's records the same way (those
+    the actor may not see left out), for lists and exports shown to a person.
+
+Consent
+    :func:`record_consent` and :func:`withdraw_consent` keep the guardian's
+    consent; :func:`check_consent` (and ``processing=`` of :func:`read_child`,
+    :func:`read_children` and :func:`update_child`) refuses processing that
+    needs a consent not in force with
+    :class:`~liushou_core.privacy.ConsentRequired`.
+
+The audit trail and purges
+    :func:`audit_of_child` lists who saw or changed a child's record, for an
+    actor allowed to read the trail. :func:`purge_child` removes a child's
+    personal data once the retention policy makes it due (a dry run by
+    default), leaving tombstones in the trail; ``purgers=`` extends it to data
+    kept outside the store's records.
+
 Example (``store`` is any :class:`~liushou_core.ports.Store`)::
 
     from liushou_core.models import School
@@ -61,21 +78,42 @@ from liushou_core.errors import (
 )
 from liushou_core.i18n import N_, Message
 from liushou_core.masking import mask_text
-from liushou_core.models import ENTITIES, Child, Pairing, School, SchoolClass
+from liushou_core.models import (
+    ENTITIES,
+    Child,
+    Consent,
+    Household,
+    Pairing,
+    School,
+    SchoolClass,
+)
 from liushou_core.privacy import (
     DEFAULT_ACCESS_POLICY,
+    DEFAULT_CONSENT_POLICY,
+    DEFAULT_RETENTION_POLICY,
+    PURGED_PURPOSE,
     AccessPolicy,
     Actor,
+    ConsentPolicy,
+    Decision,
     FieldAccessDenied,
+    Permission,
+    PurgeBasis,
     Relation,
+    RetentionPolicy,
+    RetentionStatus,
     View,
     check_write,
+    consent_decision,
     relation_to,
+    require_consent,
+    retention_status,
+    scrub_child,
     view,
 )
 
 if TYPE_CHECKING:
-    from liushou_core.ports import Store, UnitOfWork
+    from liushou_core.ports import AuditEntry, Store, UnitOfWork
     from liushou_core.synth import SyntheticSchool
 
 __all__ = [
@@ -86,10 +124,20 @@ __all__ = [
     "ImportRejected",
     "ImportResult",
     "Progress",
+    "PurgeNotDue",
+    "PurgePlan",
+    "PurgeResult",
+    "Purger",
+    "audit_of_child",
+    "check_consent",
     "import_records",
     "load_school",
+    "purge_child",
     "read_child",
+    "read_children",
+    "record_consent",
     "update_child",
+    "withdraw_consent",
 ]
 
 #: Records per ``add_all`` call (and per progress report) by default.
@@ -596,8 +644,18 @@ def read_child(
     on: dt.date,
     unmask: bool | Collection[str] = False,
     policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+    processing: str | None = None,
+    consent: ConsentPolicy = DEFAULT_CONSENT_POLICY,
 ) -> View:
     """What ``actor`` sees of one child's record on the day ``on``, audited.
+
+    ``processing`` is what the record is read for (a
+    :class:`~liushou_core.privacy.Processing` value; by default the school's
+    register, and always the care programme for a volunteer: see
+    :meth:`~liushou_core.privacy.ConsentPolicy.processing_for`). When that needs
+    the guardian's consent and the child is under 14, a consent in force on
+    ``on`` must be stored, else :class:`~liushou_core.privacy.ConsentRequired`
+    is raised: nothing shown, nothing recorded.
 
     In one unit of work (audited with ``actor.label``): the child, its
     pairings (those covering ``on`` count) and its class are loaded, the
@@ -617,6 +675,7 @@ def read_child(
     purpose = actor.purpose or "read"
     with store.unit_of_work(actor.label, purpose=purpose) as uow:
         child = uow.get(Child, school_id, child_id)
+        _require_consent(uow, child, consent.processing_for(actor, processing), on, consent)
         relation = _child_relation(uow, actor, child, on)
         shown = view(child, actor, relation=relation, policy=policy, unmask=unmask)
         if shown.must_audit:
@@ -631,6 +690,54 @@ def read_child(
     return shown
 
 
+def read_children(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    *,
+    on: dt.date,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+    processing: str | None = None,
+    consent: ConsentPolicy = DEFAULT_CONSENT_POLICY,
+    **filters: Any,
+) -> list[View]:
+    """What ``actor`` sees of the school's children (``filters`` as in ``uow.list``),
+    each as :func:`read_child` would show it, in one unit of work, audited.
+
+    For lists and exports that show children's records to a person: the
+    children the actor may not see, and those whose processing lacks a
+    consent it needs, are left out (not an error); a ``read`` entry is recorded
+    for every view that must be audited, and committed before returning.
+    """
+    purpose = actor.purpose or "read"
+    shown: list[View] = []
+    with store.unit_of_work(actor.label, purpose=purpose) as uow:
+        children = uow.list(Child, school_id, **filters)
+        pairings = uow.list(Pairing, school_id)
+        classes = uow.list(SchoolClass, school_id)
+        consents = uow.list(Consent, school_id)
+        why = consent.processing_for(actor, processing)
+        for child in children:
+            mine = [c for c in consents if c.child_id == child.id]
+            if not consent_decision(child, mine, why, on=on, policy=consent).allowed:
+                continue
+            relation = relation_to(actor, child, pairings=pairings, classes=classes, on=on)
+            try:
+                seen = view(child, actor, relation=relation, policy=policy)
+            except FieldAccessDenied:
+                continue
+            if seen.must_audit:
+                top = [
+                    f
+                    for f in dict.fromkeys(p.partition(".")[0] for p in seen.fields)
+                    if f != "version"
+                ]
+                uow.record_read(Child, school_id, child.id, fields=top, purpose=purpose)
+            shown.append(seen)
+        uow.commit()
+    return shown
+
+
 def update_child(
     store: Store,
     actor: Actor,
@@ -638,8 +745,14 @@ def update_child(
     *,
     on: dt.date,
     policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+    processing: str | None = None,
+    consent: ConsentPolicy = DEFAULT_CONSENT_POLICY,
 ) -> Child:
     """Write ``new_child`` over the stored child as ``actor``, if the access policy allows it.
+
+    ``processing`` and ``consent`` as in :func:`read_child`: processing that
+    needs the guardian's consent raises
+    :class:`~liushou_core.privacy.ConsentRequired` without it.
 
     In one unit of work (audited with ``actor.label`` and ``actor.purpose``,
     or ``"update"``): the stored child is loaded (by the school and id of
@@ -654,8 +767,385 @@ def update_child(
     """
     with store.unit_of_work(actor.label, purpose=actor.purpose or "update") as uow:
         old = uow.get(Child, new_child.school_id, new_child.id)
+        _require_consent(uow, old, consent.processing_for(actor, processing), on, consent)
         relation = _child_relation(uow, actor, old, on)
         check_write(old, new_child, actor, relation=relation, policy=policy)
         stored = uow.update(new_child)
         uow.commit()
     return stored
+
+
+# --------------------------------------------------------------------------- consent
+
+
+def _require_consent(
+    uow: UnitOfWork, child: Child, processing: str, on: dt.date, policy: ConsentPolicy
+) -> Decision:
+    consents = uow.list(Consent, child.school_id, child_id=child.id)
+    return require_consent(child, consents, processing, on=on, policy=policy)
+
+
+def check_consent(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    child_id: str,
+    processing: str,
+    *,
+    on: dt.date,
+    policy: ConsentPolicy = DEFAULT_CONSENT_POLICY,
+) -> Decision:
+    """Whether the stored consents allow processing ``child_id``'s data for ``processing``.
+
+    For services that process a child's data for a purpose (pairing a volunteer,
+    planning visits, assessing aid): call it first, in the same unit of work or
+    before it. Returns the :class:`~liushou_core.privacy.Decision` when allowed;
+    raises :class:`~liushou_core.privacy.ConsentRequired` (zh/en message) when
+    the child is under the age limit and no consent covering ``processing`` is
+    in force on ``on``; :class:`~liushou_core.errors.NotFound` for an unknown child.
+    """
+    with store.unit_of_work(actor.label, purpose=actor.purpose, readonly=True) as uow:
+        child = uow.get(Child, school_id, child_id)
+        return _require_consent(uow, child, processing, on, policy)
+
+
+def record_consent(
+    store: Store,
+    actor: Actor,
+    consent: Consent,
+    *,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+) -> Consent:
+    """Store a guardian's consent (who, when, for what, after which notice), audited.
+
+    The actor must be able to see the child (the consent is about the child)
+    and may write consents; the child must be stored
+    (:class:`~liushou_core.errors.NotFound`). Returns the stored copy.
+    """
+    purpose = actor.purpose or "consent"
+    with store.unit_of_work(actor.label, purpose=purpose) as uow:
+        child = uow.get(Child, consent.school_id, consent.child_id)
+        relation = _child_relation(uow, actor, child, consent.given_on)
+        check_write(None, consent, actor, relation=relation, policy=policy)
+        stored = uow.add(consent)
+        uow.commit()
+    return stored
+
+
+def withdraw_consent(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    consent_id: str,
+    *,
+    on: dt.date,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+) -> Consent:
+    """Record that the guardian withdrew a consent on ``on`` (PIPL art. 47: the data is
+    then purged, see :func:`purge_child`). Returns the stored copy."""
+    purpose = actor.purpose or "consent withdrawn"
+    with store.unit_of_work(actor.label, purpose=purpose) as uow:
+        old = uow.get(Consent, school_id, consent_id)
+        child = uow.get(Child, school_id, old.child_id)
+        relation = _child_relation(uow, actor, child, on)
+        new = attrs.evolve(old, withdrawn_on=on)
+        check_write(old, new, actor, relation=relation, policy=policy)
+        stored = uow.update(new)
+        uow.commit()
+    return stored
+
+
+# --------------------------------------------------------------------------- the audit trail
+
+
+def audit_of_child(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    child_id: str,
+    *,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+) -> list[AuditEntry]:
+    """Who saw or changed one child's record: the committed audit entries, oldest first.
+
+    The trail says who looked at which child, so reading it needs the
+    permission ``read the audit trail`` (a principal, a district officer and
+    the system hold it by default) and the school in the actor's scope; else
+    :class:`~liushou_core.privacy.FieldAccessDenied`.
+    """
+    params = {"role": actor.role.value, "person": actor.person_id, "school": school_id}
+    if not policy.may(actor, Permission.READ_AUDIT):
+        raise FieldAccessDenied(
+            Message(
+                "AUDIT_DENIED",
+                N_("{role} {person} may not read the audit trail."),
+                params,
+            )
+        )
+    if not actor.covers(school_id):
+        raise FieldAccessDenied(
+            Message(
+                "AUDIT_OUTSIDE",
+                N_("School {school} lies outside the scope of {person}."),
+                params,
+            )
+        )
+    return list(store.audit_trail(school_id=school_id, kind=Child, record_id=child_id))
+
+
+# --------------------------------------------------------------------------- purge
+
+#: A purger for data a store's records do not hold (an exports cache, an outbox kept
+#: elsewhere): ``purger(uow, child, dry_run)`` removes (or, in a dry run, counts)
+#: what concerns ``child`` and returns how many items. It runs inside the purge's
+#: unit of work, before the commit; raising stops the purge and writes nothing.
+Purger: TypeAlias = Callable[["UnitOfWork", Child, bool], int]
+
+#: The fields by which a stored record names the children it concerns. A new stored
+#: kind that names a child in one of them is purged with the child automatically, and
+#: so is a record that points at the child or at a deleted record by a pair of text
+#: fields ``<x>_kind`` and ``<x>_id`` (a notice of the outbox: ``event_subject_kind``
+#: ``"child"``, ``event_subject_id`` the child's id).
+CHILD_REFERENCES: Final = ("child_id", "child_ids", "related_child_ids")
+
+
+class PurgeNotDue(LiushouError):
+    """A purge asked for before the retention policy makes it due (and not forced).
+
+    ``status`` is the :class:`~liushou_core.privacy.RetentionStatus` with the reasons.
+    """
+
+    def __init__(self, child_id: str, status: RetentionStatus) -> None:
+        self.status = status
+        self.message = Message(
+            "PURGE_NOT_DUE",
+            N_("The data of {child} is not due to be purged yet."),
+            {"child": child_id},
+        )
+        super().__init__(" ".join([self.message.render("en"), *status.render("en")]))
+
+    def render(self, lang: str = "zh") -> list[str]:
+        return [self.message.render(lang), *self.status.render(lang)]
+
+
+@attrs.frozen
+class PurgePlan:
+    """What a purge of one child removes: found in one unit of work.
+
+    ``delete`` lists ``(kind, id)`` of the records that concern only this child
+    (the child, its pairings, diaries, health checks, consents, aid decisions,
+    pledges, events and incidents of this child alone, its household when no
+    other child shares it); ``scrub`` those shared with other children, kept
+    with this child's id removed and its name and numbers replaced by
+    :data:`~liushou_core.privacy.ERASED`. ``audit_entries`` counts the trail's
+    entries of these records, whose free-text purpose the purge blanks.
+    """
+
+    school_id: str
+    child_id: str
+    status: RetentionStatus
+    basis: PurgeBasis
+    delete: tuple[tuple[str, str], ...]
+    scrub: tuple[tuple[str, str], ...]
+    audit_entries: int
+    extensions: Mapping[str, int] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class PurgeResult:
+    """What :func:`purge_child` did (or, with ``dry_run``, would do)."""
+
+    plan: PurgePlan
+    dry_run: bool
+    deleted: int = 0
+    scrubbed: int = 0
+    redacted: int = 0
+    erased: bool | None = None
+
+
+def _kind_name(cls: type) -> str:
+    from liushou_core.ports import kind_of
+
+    return kind_of(cls)
+
+
+def _strip(record: Any, child: Child) -> Any:
+    from liushou_core.convert import unstructure
+
+    data = unstructure(record)
+    for name in ("child_ids", "related_child_ids"):
+        if isinstance(data.get(name), list):
+            data[name] = [c for c in data[name] if c != child.id]
+    return structure(scrub_child(data, child), type(record))
+
+
+def _purge_targets(uow: UnitOfWork, child: Child) -> tuple[list[Any], list[Any]]:
+    """The records to delete and those to keep scrubbed, in deletion order."""
+    sid, cid = child.school_id, child.id
+    delete: list[Any] = []
+    scrub: dict[tuple[type, str], Any] = {}
+    for cls in ENTITIES:
+        if cls in (School, SchoolClass, Child, Household):
+            continue
+        names = {f.name for f in attrs.fields(cls)}
+        if "child_id" in names:
+            delete.extend(uow.list(cls, sid, child_id=cid))
+        if "child_ids" in names:
+            record: Any
+            for record in uow.list(cls, sid, child_ids=cid):
+                if set(record.child_ids) == {cid}:
+                    delete.append(record)
+                else:
+                    scrub[(cls, record.id)] = record
+        if "related_child_ids" in names:
+            for record in uow.list(cls, sid, related_child_ids=cid):
+                scrub[(cls, record.id)] = record
+    delete.append(child)
+    _subject_references(uow, sid, delete)
+    if child.household_id is not None:
+        others = [c for c in uow.list(Child, sid, household_id=child.household_id) if c.id != cid]
+        if not others:
+            with contextlib.suppress(NotFound):
+                delete.append(uow.get(Household, sid, child.household_id))
+    return delete, list(scrub.values())
+
+
+def _subject_pairs(cls: type) -> list[tuple[str, str]]:
+    """The ``(<x>_kind, <x>_id)`` text field pairs by which ``cls`` points at a record."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in attrs.fields(cls)}
+    return [
+        (n, n[: -len("_kind")] + "_id")
+        for n in sorted(names)
+        if n.endswith("_kind") and n[: -len("_kind")] + "_id" in names and hints.get(n) is str
+    ]
+
+
+def _subject_references(uow: UnitOfWork, sid: str, delete: list[Any]) -> None:
+    """Add to ``delete`` the records that point at one of them by kind and id (a notice
+    in the outbox about the child or about one of its records)."""
+    seen = {(type(r), r.id) for r in delete}
+    targets = sorted({(_kind_name(type(r)), str(r.id)) for r in delete})
+    for cls in ENTITIES:
+        for kind_field, id_field in _subject_pairs(cls):
+            for kind, rid in targets:
+                query: dict[str, Any] = {kind_field: kind, id_field: rid}
+                record: Any
+                for record in uow.list(cls, sid, **query):
+                    if (cls, record.id) not in seen:
+                        seen.add((cls, record.id))
+                        delete.insert(0, record)
+
+
+def purge_child(
+    store: Store,
+    actor: Actor,
+    school_id: str,
+    child_id: str,
+    *,
+    on: dt.date,
+    left_on: dt.date | None = None,
+    force: bool = False,
+    dry_run: bool = True,
+    erase: bool = True,
+    purgers: Mapping[str, Purger] | None = None,
+    policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+    retention: RetentionPolicy = DEFAULT_RETENTION_POLICY,
+) -> PurgeResult:
+    """Remove one child's personal data from the store (PIPL art. 47), or (``dry_run``,
+    the default) say what would be removed.
+
+    The actor needs the permission ``purge personal data`` (a principal and the
+    system hold it) and the school in scope, else
+    :class:`~liushou_core.privacy.FieldAccessDenied`. The retention policy must
+    make the purge due on ``on`` (:func:`~liushou_core.privacy.retention_status`,
+    with ``left_on`` when the school knows the day the child left), else
+    :class:`PurgeNotDue`, unless ``force`` (recorded as ordered early).
+
+    In one unit of work: every record that concerns only this child is deleted
+    (see :class:`PurgePlan`; a record names its children in one of
+    :data:`CHILD_REFERENCES`), shared records keep no trace of the child, the
+    free-text purposes of the audit entries of these records are blanked
+    (``uow.redact_audit``, see :data:`~liushou_core.privacy.PURGED_PURPOSE`),
+    and each of ``purgers`` runs (the hook for data kept outside the records,
+    such as an exports cache). The trail keeps a tombstone: the ``delete``
+    entries, with the actor, the time, the kind and id of each record and the
+    purpose ``purge: <basis>``, never a name or a number. After the commit,
+    ``erase`` asks the store to make the freed bytes unrecoverable
+    (``store.erase_freed()``: SQLite checkpoints and vacuums, PostgreSQL vacuums).
+    """
+    params = {"role": actor.role.value, "person": actor.person_id, "school": school_id}
+    if not policy.may(actor, Permission.PURGE):
+        raise FieldAccessDenied(
+            Message("PURGE_DENIED", N_("{role} {person} may not purge personal data."), params)
+        )
+    if not actor.covers(school_id):
+        raise FieldAccessDenied(
+            Message(
+                "PURGE_OUTSIDE",
+                N_("School {school} lies outside the scope of {person}."),
+                params,
+            )
+        )
+    extra = dict(purgers or {})
+    with store.unit_of_work(actor.label, purpose="purge", readonly=dry_run) as uow:
+        child = uow.get(Child, school_id, child_id)
+        status = retention_status(
+            child,
+            pairings=uow.list(Pairing, school_id, child_id=child_id),
+            consents=uow.list(Consent, school_id, child_id=child_id),
+            on=on,
+            left_on=left_on,
+            policy=retention,
+        )
+        if not status.due and not force and not dry_run:
+            raise PurgeNotDue(child_id, status)
+        basis = status.basis if status.due and status.basis else PurgeBasis.ORDERED
+        delete, scrub = _purge_targets(uow, child)
+        keys = [(school_id, _kind_name(type(r)), str(r.id)) for r in (*delete, *scrub)]
+        counts = {name: purger(uow, child, True) for name, purger in extra.items()}
+        plan = PurgePlan(
+            school_id=school_id,
+            child_id=child_id,
+            status=status,
+            basis=basis,
+            delete=tuple((k, rid) for _, k, rid in keys[: len(delete)]),
+            scrub=tuple((k, rid) for _, k, rid in keys[len(delete) :]),
+            audit_entries=sum(
+                1
+                for sid, kind, rid in keys
+                for e in store.audit_trail(school_id=sid, kind=kind, record_id=rid)
+                if e.purpose != PURGED_PURPOSE
+            ),
+            extensions=counts,
+        )
+        if dry_run:
+            return PurgeResult(plan, dry_run=True)
+        redact = getattr(uow, "redact_audit", None)
+        if redact is None:
+            raise TypeError(
+                f"{type(store).__name__} cannot purge: its unit of work has no redact_audit()"
+            )
+        uow.purpose = f"purge: {basis.value}"  # type: ignore[attr-defined]
+        redacted = int(redact(keys))
+        for record in delete:
+            uow.delete(type(record), school_id, record.id, record.version)
+        for record in scrub:
+            uow.update(_strip(record, child))
+        for name, purger in extra.items():
+            counts[name] = purger(uow, child, False)
+        uow.commit()
+    erased: bool | None = None
+    eraser = getattr(store, "erase_freed", None)
+    if erase and eraser is not None:
+        erased = bool(eraser())
+    return PurgeResult(
+        attrs.evolve(plan, extensions=counts),
+        dry_run=False,
+        deleted=len(delete),
+        scrubbed=len(scrub),
+        redacted=redacted,
+        erased=erased,
+    )

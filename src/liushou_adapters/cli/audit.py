@@ -28,6 +28,19 @@ from liushou_core.models import (
     School,
 )
 from liushou_core.ports import AuditEntry, UnitOfWork
+from liushou_core.privacy import Actor, FieldAccessDenied, Role
+from liushou_core.services import audit_of_child
+
+#: ``--as``: the roles by the names the command takes.
+_ROLES = {
+    "principal": Role.PRINCIPAL,
+    "district-officer": Role.DISTRICT_OFFICER,
+    "system": Role.SYSTEM,
+    "mentor": Role.MENTOR,
+    "class-teacher": Role.CLASS_TEACHER,
+    "psychologist": Role.PSYCHOLOGIST,
+    "volunteer": Role.VOLUNTEER,
+}
 
 # --------------------------------------------------------------------------- audit
 
@@ -53,24 +66,49 @@ from liushou_core.ports import AuditEntry, UnitOfWork
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON lines (one entry per line), no table."
 )
+@click.option(
+    "--as",
+    "role",
+    type=click.Choice(sorted(_ROLES)),
+    default="principal",
+    show_default=True,
+    help="The role you act in: it must hold the permission to read the audit trail "
+    "(by default a principal, a district officer and the system do).",
+)
+@click.option("--person", default="liushou-cli", show_default=True, help="Your id (who is asking).")
+@click.option(
+    "--purpose", default="", metavar="TEXT", help="Why you read the trail (a district officer)."
+)
 @click.pass_obj
 def audit(
-    settings: Settings, school_id: str, child_id: str, action: str | None, as_json: bool
+    settings: Settings,
+    school_id: str,
+    child_id: str,
+    action: str | None,
+    as_json: bool,
+    role: str,
+    person: str,
+    purpose: str,
 ) -> None:
     """List who saw or changed a pupil's record: time, who, action, purpose, fields.
 
     Reads the store's append-only audit trail, oldest first: every change of
     the pupil's record, and every time someone was shown it (with the fields
     shown). A pupil whose record was deleted keeps the entries. Actors and
-    purposes are shown with any ID or phone number masked.
+    purposes are shown with any ID or phone number masked. Only a role that
+    holds the permission to read the audit trail may list it (--as).
     """
     lang = settings.lang
+    actor = Actor(_ROLES[role], person, schools=(school_id,), purpose=purpose)
     store = settings.open_store(existing=True)
     try:
+        try:
+            entries = audit_of_child(store, actor, school_id, child_id)
+        except FieldAccessDenied as denied:
+            raise BadInput(f"--as {role}: {denied}") from None
         with store.unit_of_work(actor="liushou audit", readonly=True) as uow:
             school_stored = _stored(uow, School, school_id, school_id)
             child_stored = _stored(uow, Child, school_id, child_id)
-        entries = list(store.audit_trail(school_id=school_id, kind=Child, record_id=child_id))
         if not child_stored and not entries:
             school_known = school_stored or store.audit_trail(
                 school_id=school_id, kind=School, record_id=school_id

@@ -67,6 +67,7 @@ from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry
+from liushou_core.privacy import PURGED_PURPOSE
 
 if TYPE_CHECKING:
     from liushou_core.ports import Store, UnitOfWork
@@ -272,6 +273,8 @@ class MemoryUnitOfWork:
         self._copied: set[_Key] = set()
         # (at, action, kind, school, id, old, new, purpose, fields), until commit
         self._pending: list[_Pending] = []
+        # (school, kind, id) whose entries' purposes a purge blanks at commit
+        self._redact: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------------ transaction
 
@@ -316,6 +319,7 @@ class MemoryUnitOfWork:
         self._counties = None
         self._copied = set()
         self._pending = []
+        self._redact = set()
         if self._locked:
             self._locked = False
             self._db.writer = None
@@ -328,6 +332,13 @@ class MemoryUnitOfWork:
         with db.audit_lock:
             if self._buckets is not None and self._counties is not None:
                 db.state = _State(self._buckets, self._counties)
+            if self._redact:
+                db.audit[:] = [
+                    attrs.evolve(e, purpose=PURGED_PURPOSE)
+                    if (e.school_id, e.kind, e.record_id) in self._redact
+                    else e
+                    for e in db.audit
+                ]
             seq = db.audit[-1].seq if db.audit else 0
             db.audit.extend(
                 AuditEntry(seq + i, at, self.actor, action, kind, sid, rid, old, new, why, fields)
@@ -346,6 +357,23 @@ class MemoryUnitOfWork:
     def _require(self) -> None:
         if not self._open:
             raise LiushouError("use the unit of work in a with block")
+
+    def redact_audit(self, keys: Iterable[tuple[str, str, str]]) -> int:
+        """Blank (to :data:`~liushou_core.privacy.PURGED_PURPOSE`) the purpose of the
+        committed audit entries of these records, ``(school_id, kind, id)``, at commit.
+
+        The one change the trail allows, for a purge: the purpose is free text
+        that may name the child. Returns how many entries it will change.
+        """
+        self._work()
+        wanted = {(sid, kind, rid) for sid, kind, rid in keys}
+        self._redact |= wanted
+        with self._db.audit_lock:
+            return sum(
+                1
+                for e in self._db.audit
+                if (e.school_id, e.kind, e.record_id) in wanted and e.purpose != PURGED_PURPOSE
+            )
 
     def _view(self) -> tuple[Mapping[_Key, Mapping[str, Any]], Mapping[str, str]]:
         self._require()

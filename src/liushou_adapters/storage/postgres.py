@@ -63,7 +63,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
@@ -83,12 +83,21 @@ from liushou_adapters.storage import (
     school_id_of,
     written_fields,
 )
+from liushou_adapters.storage.crypto import (
+    ENV_KEY,
+    SCHEME,
+    SENSITIVE,
+    FieldCipher,
+    KeyRequired,
+    resolve_key,
+)
 from liushou_core import hookimpl
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry, Store, UnitOfWork
+from liushou_core.privacy import PURGED_PURPOSE
 
 if TYPE_CHECKING:
     import psycopg
@@ -231,6 +240,43 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
                     CHECK (action IN ('add', 'update', 'delete', 'read'))""",
         ),
     ),
+    Migration(
+        3,
+        "encryption key check; purge may blank the purpose of a purged child's entries",
+        (
+            """CREATE TABLE keyring (
+                id integer PRIMARY KEY CHECK (id = 1),
+                scheme text NOT NULL,
+                fingerprint text NOT NULL DEFAULT '',
+                check_value text NOT NULL DEFAULT ''
+            )""",
+            "DROP TRIGGER audit_append_only ON audit",
+            """CREATE TRIGGER audit_append_only
+                BEFORE DELETE OR TRUNCATE ON audit
+                FOR EACH STATEMENT EXECUTE FUNCTION liushou_audit_append_only()""",
+            # The one change the trail allows: a purge replaces the free-text purpose
+            # of the purged records' entries (which may name the child) by a marker.
+            f"""CREATE FUNCTION liushou_audit_redact_only() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.purpose = '{PURGED_PURPOSE}'
+                       AND (NEW.school_id, NEW.seq, NEW.at, NEW.actor, NEW.action,
+                            NEW.county_code, NEW.kind, NEW.record_id, NEW.old_version,
+                            NEW.new_version, NEW.fields)
+                           IS NOT DISTINCT FROM
+                           (OLD.school_id, OLD.seq, OLD.at, OLD.actor, OLD.action,
+                            OLD.county_code, OLD.kind, OLD.record_id, OLD.old_version,
+                            OLD.new_version, OLD.fields) THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION 'the audit trail is append-only (UPDATE refused)'
+                        USING ERRCODE = 'insufficient_privilege';
+                END
+                $$""",
+            """CREATE TRIGGER audit_redact_only BEFORE UPDATE ON audit
+                FOR EACH ROW EXECUTE FUNCTION liushou_audit_redact_only()""",
+        ),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -319,6 +365,25 @@ def _conninfo_from_url(url: str) -> str:
     return url
 
 
+#: The URL parameters liushou reads itself (and does not pass to libpq).
+_OWN_PARAMS: Final = ("key", "keyfile", "encrypt")
+
+
+def _split_own_params(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without liushou's own parameters (``key``, ``keyfile``, ``encrypt``), and those."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, {}
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    own = {k: v for k, v in pairs if k in _OWN_PARAMS}
+    if not own:
+        return url, {}
+    rest = urlencode([(k, v) for k, v in pairs if k not in _OWN_PARAMS])
+    return urlunsplit(parts._replace(query=rest)), own
+
+
 def _check_conninfo(conninfo: str) -> None:
     """Refuse a URL or keyword string that libpq cannot read, before connecting."""
     _import_psycopg()
@@ -378,10 +443,17 @@ class PostgresStore:
         copy_threshold: int = COPY_THRESHOLD,
         isolation: str = "serializable",
         connect_timeout: int = 30,
+        key: str | bytes | None = None,
+        encrypt: bool = True,
+        url_params: Mapping[str, str] | None = None,
     ) -> None:
         if isolation.lower() not in {"serializable", "repeatable read"}:
             raise ValueError("isolation is 'serializable' or 'repeatable read'")
+        if "://" in conninfo:
+            conninfo, own = _split_own_params(conninfo)
+            url_params = {**own, **(url_params or {})}
         _check_conninfo(conninfo)
+        self.cipher: FieldCipher | None = None
         self.conninfo = conninfo
         self.clock = clock
         self.copy_threshold = max(1, copy_threshold)
@@ -401,6 +473,10 @@ class PostgresStore:
                 )
             if version < LATEST_SCHEMA and (auto_upgrade or version == 0):
                 self.upgrade()
+            if self.schema_version() >= 3:
+                params = dict(url_params or {})
+                flag = params.get("encrypt", "on").lower() not in {"off", "0", "false", "no"}
+                self._set_up_keys(key, params, encrypt and flag)
         except BaseException as exc:
             self.close()
             if isinstance(exc, _import_psycopg().Error):
@@ -416,8 +492,102 @@ class PostgresStore:
 
     @property
     def url(self) -> str:
-        """The URL (or keyword string) this store was opened from."""
+        """The URL (or keyword string) this store was opened from (without a key)."""
         return self.conninfo
+
+    # ------------------------------------------------------------------ encryption
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the sensitive fields are stored encrypted."""
+        return self.cipher is not None
+
+    def _set_up_keys(self, key: str | bytes | None, params: dict[str, str], encrypt: bool) -> None:
+        """Check the key of an encrypted database, or encrypt one when a key is configured.
+
+        A server has no place beside the database for a key file: without a key
+        (argument, ``?key=``/``?keyfile=``, ``LIUSHOU_KEY``/``LIUSHOU_KEY_FILE``)
+        a new database is kept in the clear (see ``docs/privacy.md``); with one,
+        a plain database is encrypted at once, in one transaction. An encrypted
+        database refuses to open without its key.
+        """
+        given = resolve_key(key=key, url_params=params)
+        with self._autocommit_cursor() as cur:
+            row = cur.execute("SELECT scheme, fingerprint, check_value FROM keyring").fetchone()
+        if row is not None and row[0] != "none":
+            if given is None:
+                raise KeyRequired(
+                    f"the database {redact_url(self.conninfo)} is encrypted and no key was "
+                    f"given: set {ENV_KEY}, or add ?key= or ?keyfile= to the URL"
+                )
+            cipher = FieldCipher(given)
+            cipher.verify(row[2], row[1])
+            self.cipher = cipher
+            return
+        if given is None or not encrypt:
+            if row is None:
+                with self._autocommit_cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO keyring (id, scheme) VALUES (1, 'none') "
+                        "ON CONFLICT (id) DO NOTHING"
+                    )
+            return
+        self.cipher = self._encrypt_existing(FieldCipher(given))
+
+    def _encrypt_existing(self, cipher: FieldCipher) -> FieldCipher:
+        conn = self._connection()
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            try:
+                cur.execute("LOCK TABLE keyring IN EXCLUSIVE MODE")
+                row = cur.execute("SELECT scheme, fingerprint, check_value FROM keyring").fetchone()
+                if row is not None and row[0] != "none":  # another process was first
+                    cur.execute("ROLLBACK")
+                    cipher.verify(row[2], row[1])
+                    return cipher
+                kinds = list(SENSITIVE)
+                rows = cur.execute(
+                    "SELECT school_id, kind, id, data FROM records WHERE kind = ANY(%s) FOR UPDATE",
+                    (kinds,),
+                ).fetchall()
+                cur.executemany(
+                    "UPDATE records SET data = %s::jsonb "
+                    "WHERE school_id = %s AND kind = %s AND id = %s",
+                    [
+                        (_dumps(cipher.seal(kind, cipher.open(kind, data))), sid, kind, rid)
+                        for sid, kind, rid, data in rows
+                    ],
+                )
+                cur.execute(
+                    "INSERT INTO keyring (id, scheme, fingerprint, check_value) "
+                    "VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                    "scheme = EXCLUDED.scheme, fingerprint = EXCLUDED.fingerprint, "
+                    "check_value = EXCLUDED.check_value",
+                    (SCHEME, cipher.fingerprint, cipher.check_value()),
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                if not conn.closed:
+                    with contextlib.suppress(Exception):
+                        conn.execute("ROLLBACK")
+                raise
+        return cipher
+
+    def _seal(self, kind: str, plain: dict[str, Any]) -> dict[str, Any]:
+        return plain if self.cipher is None else self.cipher.seal(kind, plain)
+
+    def _open(self, kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+        return stored if self.cipher is None else self.cipher.open(kind, stored)
+
+    def erase_freed(self, *, vacuum: bool = True) -> bool:
+        """After a purge: ``VACUUM`` the tables, so that the dead row versions of the
+        deleted records are removed and their space marked free (PostgreSQL has no
+        ``secure_delete``: see ``docs/privacy.md``). Returns ``True``."""
+        if vacuum:
+            with self._autocommit_cursor() as cur:
+                for table in ("records", "audit", "schools"):
+                    cur.execute(cast(Any, f"VACUUM {table}"))
+        return True
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact_url(self.conninfo)!r})"
@@ -981,7 +1151,7 @@ class PostgresUnitOfWork:
             "INSERT INTO records (school_id, kind, id, county_code, version, data) "
             "VALUES (%s, %s, %s, %s, 1, %s::jsonb)",
             [
-                (sid, kind, rid, counties[sid], _dumps(unstructure(new)))
+                (sid, kind, rid, counties[sid], _dumps(self.store._seal(kind, unstructure(new))))
                 for sid, kind, rid, new in keyed
             ],
         )
@@ -1015,7 +1185,8 @@ class PostgresUnitOfWork:
             writer=QueuedLibpqWriter(cur),
         ) as copy:
             for sid, kind, rid, new in keyed:
-                copy.write_row((sid, kind, rid, counties[sid], 1, _dumps(unstructure(new))))
+                data = _dumps(self.store._seal(kind, unstructure(new)))
+                copy.write_row((sid, kind, rid, counties[sid], 1, data))
         at, actor, purpose = self._at().isoformat(), self.actor, self.purpose
         with cur.copy(f"COPY audit ({_AUDIT_COLUMNS}) FROM STDIN") as copy:
             for sid, kind, rid, new in keyed:
@@ -1091,7 +1262,8 @@ class PostgresUnitOfWork:
                    FROM changed""",
                 (
                     old + 1,
-                    _dumps(unstructure(new)),
+                    # sealing is deterministic: an unchanged sensitive value is stored the same
+                    _dumps(self.store._seal(kind, unstructure(new))),
                     county,
                     sid,
                     kind,
@@ -1256,7 +1428,7 @@ class PostgresUnitOfWork:
             ).fetchone()
         if row is None:
             raise NotFound(f"{kind} {id} of school {school_id} is not stored")
-        return structure(row[0], cls)
+        return structure(self.store._open(kind, row[0]), cls)
 
     def list(
         self,
@@ -1277,10 +1449,33 @@ class PostgresUnitOfWork:
         :func:`~liushou_adapters.storage.plan_query` for what is refused.
         """
         conditions = plan_query(cls, since=since, until=until, filters=filters)
-        sql, params = _select("data", kind_of(cls), school_id, conditions)
+        kind = kind_of(cls)
+        sql, params = _select("data", kind, school_id, conditions, self.store.cipher)
         with self._guard(), self._cursor() as cur:
             rows = cur.execute(cast(Any, sql + " ORDER BY id"), params).fetchall()
-        return [structure(data, cls) for (data,) in rows]
+        opened = self.store._open
+        return [structure(opened(kind, data), cls) for (data,) in rows]
+
+    def redact_audit(self, keys: Iterable[tuple[str, str, str]]) -> int:
+        """Blank (to :data:`~liushou_core.privacy.PURGED_PURPOSE`) the purpose of the
+        audit entries of these records, ``(school_id, kind, id)``, in this transaction.
+
+        The one change the trail's trigger allows (schema 3), for a purge: the
+        purpose is free text that may name the child. Returns the entries changed.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            return 0
+        with self._atomic(savepoint=False) as cur:
+            cur.execute(
+                """UPDATE audit SET purpose = %s
+                   FROM unnest(%s::text[], %s::text[], %s::text[]) AS k (school_id, kind, id)
+                   WHERE audit.school_id = k.school_id COLLATE "C"
+                     AND audit.kind = k.kind COLLATE "C"
+                     AND audit.record_id = k.id COLLATE "C" AND audit.purpose <> %s""",
+                (PURGED_PURPOSE, *[list(col) for col in zip(*wanted, strict=True)], PURGED_PURPOSE),
+            )
+            return int(cur.rowcount)
 
     def count(self, cls: type, school_id: str) -> int:
         """How many records of ``cls`` the school has."""
@@ -1302,7 +1497,11 @@ class PostgresUnitOfWork:
 
 
 def _select(
-    what: str, kind: str, school_id: str, conditions: Sequence[Condition]
+    what: str,
+    kind: str,
+    school_id: str,
+    conditions: Sequence[Condition],
+    cipher: FieldCipher | None = None,
 ) -> tuple[str, builtins.list[Any]]:
     """``SELECT what FROM records WHERE ...`` for one school, kind and conditions.
 
@@ -1312,8 +1511,14 @@ def _select(
     """
     sql = f"SELECT {what} FROM records WHERE school_id = %s AND kind = '{kind}'"
     params: builtins.list[Any] = [school_id]
+    sealed = SENSITIVE.get(kind, ()) if cipher is not None else ()
     for c in conditions:
-        if c.op == "has":
+        if c.op == "eq" and c.field in sealed and cipher is not None:
+            # a sealed value starts with its keyed blind index
+            prefix = cipher.index_prefix(kind, c.field, c.plain)
+            sql += f" AND left(data->>'{c.field}', {len(prefix)}) = %s"
+            params.append(prefix)
+        elif c.op == "has":
             sql += f" AND data->'{c.field}' ? %s"
             params.append(_escape_str(c.plain))
         elif c.op == "is_null":

@@ -63,7 +63,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
@@ -82,12 +82,22 @@ from liushou_adapters.storage import (
     school_id_of,
     written_fields,
 )
+from liushou_adapters.storage.crypto import (
+    ENV_KEY,
+    SCHEME,
+    SENSITIVE,
+    FieldCipher,
+    KeyRequired,
+    default_key_file,
+    resolve_key,
+)
 from liushou_core import hookimpl
 from liushou_core.convert import structure, unstructure
 from liushou_core.errors import ConflictError, LiushouError, NotFound
 from liushou_core.hookspecs import StorageBackend
 from liushou_core.models import School, with_version
 from liushou_core.ports import AuditEntry, Store, UnitOfWork
+from liushou_core.privacy import PURGED_PURPOSE
 
 __all__ = [
     "LATEST_SCHEMA",
@@ -228,6 +238,29 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
         ),
     ),
+    Migration(
+        4,
+        "encryption key check; purge may blank the purpose of a purged child's entries",
+        (
+            """CREATE TABLE keyring (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                scheme TEXT NOT NULL,
+                fingerprint TEXT NOT NULL DEFAULT '',
+                check_value TEXT NOT NULL DEFAULT ''
+            )""",
+            # The one change the trail allows: a purge replaces the free-text purpose
+            # of the purged records' entries (which may name the child) by a marker.
+            "DROP TRIGGER audit_no_update",
+            f"""CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                WHEN NOT (NEW.purpose = '{PURGED_PURPOSE}'
+                    AND NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND NEW.actor IS OLD.actor
+                    AND NEW.action IS OLD.action AND NEW.school_id IS OLD.school_id
+                    AND NEW.county_code IS OLD.county_code AND NEW.kind IS OLD.kind
+                    AND NEW.record_id IS OLD.record_id AND NEW.old_version IS OLD.old_version
+                    AND NEW.new_version IS OLD.new_version AND NEW.fields IS OLD.fields)
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+        ),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -262,6 +295,41 @@ _AUDIT_INSERT: Final = (
 )
 
 
+_URL_PARAMS: Final = ("key", "keyfile", "encrypt")
+
+
+def _split_url(url: str) -> tuple[str, dict[str, str]]:
+    """The path of an SQLite URL and its parameters (``key``, ``keyfile``, ``encrypt``)."""
+    from urllib.parse import parse_qsl
+
+    path, sep, query = url.partition("?")
+    params: dict[str, str] = {}
+    if sep:
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            raise InvalidStoreUrl(
+                "SQLite store URL parameters are ?key=..., ?keyfile=PATH or ?encrypt=off"
+            ) from None
+        for name, value in pairs:
+            if name not in _URL_PARAMS:
+                raise InvalidStoreUrl(
+                    f"unknown SQLite store URL parameter {name!r}; known: {', '.join(_URL_PARAMS)}"
+                )
+            params[name] = value
+    return _path_from_url(path), params
+
+
+def _encrypt_flag(value: str | None) -> bool:
+    if value is None:
+        return True
+    if value.lower() in {"on", "1", "true", "yes"}:
+        return True
+    if value.lower() in {"off", "0", "false", "no"}:
+        return False
+    raise InvalidStoreUrl("encrypt= is on or off")
+
+
 def _path_from_url(url: str) -> str:
     prefix = "sqlite:///"
     if not url.lower().startswith(prefix):
@@ -272,8 +340,6 @@ def _path_from_url(url: str) -> str:
     path = url[len(prefix) :]
     if not path:
         raise InvalidStoreUrl("an SQLite store URL needs a path: sqlite:///liushou.db")
-    if "?" in path:
-        raise InvalidStoreUrl("SQLite store URLs take no query parameters")
     return path
 
 
@@ -297,8 +363,17 @@ class SqliteStore:
         timeout: float = DEFAULT_TIMEOUT,
         auto_upgrade: bool = True,
         clock: Callable[[], dt.datetime] = _local_now,
+        key: str | bytes | None = None,
+        encrypt: bool = True,
+        url_params: Mapping[str, str] | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        self.cipher: FieldCipher | None = None
+        self._key_args: tuple[str | bytes | None, dict[str, str], bool] | None = (
+            key,
+            dict(url_params or {}),
+            encrypt,
+        )
         self.timeout = timeout
         self.clock = clock
         self._memory = self.path == ":memory:"
@@ -316,14 +391,144 @@ class SqliteStore:
                 )
             if version < LATEST_SCHEMA and (auto_upgrade or version == 0):
                 self.upgrade()
+            self._keys()
         except BaseException:
             self.close()
             raise
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SqliteStore:
-        """Open ``sqlite:///path.db`` or ``sqlite:///:memory:``."""
-        return cls(_path_from_url(url), **options)
+        """Open ``sqlite:///path.db`` or ``sqlite:///:memory:``.
+
+        Parameters: ``?key=`` (the key, base64), ``?keyfile=PATH`` and
+        ``?encrypt=off`` (a new database kept in the clear); see :mod:`.crypto`.
+        """
+        path, params = _split_url(url)
+        options.setdefault("encrypt", _encrypt_flag(params.get("encrypt")))
+        return cls(path, url_params=params, **options)
+
+    # ------------------------------------------------------------------ encryption
+
+    @property
+    def key_file(self) -> str | None:
+        """The key file beside the database (``liushou.db.key``); ``None`` in memory."""
+        return None if self._memory else f"{self.path}.key"
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the sensitive fields are stored encrypted."""
+        return self.cipher is not None
+
+    def _keys(self) -> None:
+        """Set up the keys once the schema has the keyring (schema 4)."""
+        if self._key_args is not None and self.schema_version() >= 4:
+            args, self._key_args = self._key_args, None
+            self._set_up_keys(*args)
+
+    def _set_up_keys(self, key: str | bytes | None, params: dict[str, str], encrypt: bool) -> None:
+        """Check the key of an encrypted database, or encrypt a new (or plain) one.
+
+        An encrypted database needs its key (:class:`~.crypto.KeyRequired`,
+        :class:`~.crypto.WrongKey`). A database without a keyring entry (new,
+        or upgraded from schema 3) or kept in the clear is encrypted now,
+        unless ``encrypt`` is false: its sensitive values are sealed in one
+        transaction, with ``secure_delete`` overwriting the clear text.
+        """
+        given = resolve_key(key=key, url_params=params)
+        with self._connection_held() as conn:
+            row = conn.execute("SELECT scheme, fingerprint, check_value FROM keyring").fetchone()
+        if row is not None and row[0] != "none":
+            if given is None and self.key_file is not None:
+                given = default_key_file(self.key_file, create=False)
+            if given is None:
+                raise KeyRequired(
+                    f"the database {self.path} is encrypted and no key was given: set "
+                    f"{ENV_KEY}, add ?key= or ?keyfile= to the URL, or put the key file "
+                    f"at {self.key_file}"
+                )
+            cipher = FieldCipher(given)
+            cipher.verify(row[2], row[1])
+            self.cipher = cipher
+            return
+        if not encrypt:
+            if row is None:
+                with self._connection_held() as conn:
+                    conn.execute("INSERT OR IGNORE INTO keyring (id, scheme) VALUES (1, 'none')")
+            return
+        if given is None:
+            given = (
+                os.urandom(32)
+                if self.key_file is None
+                else default_key_file(self.key_file, create=True)
+            )
+        self.cipher = self._encrypt_existing(FieldCipher(cast(bytes, given)))
+
+    def _encrypt_existing(self, cipher: FieldCipher) -> FieldCipher:
+        with self._connection_held() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT scheme, fingerprint, check_value FROM keyring"
+                ).fetchone()
+                if row is not None and row[0] != "none":  # another process was first
+                    conn.execute("ROLLBACK")
+                    cipher.verify(row[2], row[1])
+                    return cipher
+                kinds = ", ".join(f"'{k}'" for k in SENSITIVE)
+                rows = conn.execute(
+                    f"SELECT school_id, kind, id, data FROM records WHERE kind IN ({kinds})"
+                ).fetchall()
+                conn.executemany(
+                    "UPDATE records SET data = ? WHERE school_id = ? AND kind = ? AND id = ?",
+                    [
+                        (_dumps(cipher.seal(kind, cipher.open(kind, jsoncodec.loads(data)))),
+                         sid, kind, rid)
+                        for sid, kind, rid, data in rows
+                    ],
+                )  # fmt: skip
+                conn.execute(
+                    "INSERT OR REPLACE INTO keyring (id, scheme, fingerprint, check_value) "
+                    "VALUES (1, ?, ?, ?)",
+                    (SCHEME, cipher.fingerprint, cipher.check_value()),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            if rows and not self._memory:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cipher
+
+    def _seal(self, kind: str, plain: dict[str, Any]) -> dict[str, Any]:
+        return plain if self.cipher is None else self.cipher.seal(kind, plain)
+
+    def _open(self, kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+        return stored if self.cipher is None else self.cipher.open(kind, stored)
+
+    # ------------------------------------------------------------------ erasing
+
+    def erase_freed(self, *, vacuum: bool = True) -> bool:
+        """Make deleted data unrecoverable from the files: checkpoint the WAL into the
+        database and truncate it, then (``vacuum``) rebuild the file from the live rows.
+
+        Every connection runs with ``secure_delete`` on, so deleted rows are
+        overwritten with zeros in their pages; the checkpoint copies those pages
+        over the old ones in the database file and empties the ``-wal`` file,
+        and ``VACUUM`` leaves no free page behind. Returns ``False`` when another
+        connection's open read kept the checkpoint from completing (run it again
+        later); ``True`` otherwise.
+        """
+        if self._memory:
+            return True
+        with self._connection_held() as conn:
+            if conn.in_transaction:
+                raise LiushouError("finish the unit of work open on this thread first")
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if vacuum:
+                conn.execute("VACUUM")
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return not busy
 
     @property
     def url(self) -> str:
@@ -346,6 +551,9 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten content is zeroed in its page, so that a purge
+        # (or an update of a name) leaves no old copy in the file's free space.
+        conn.execute("PRAGMA secure_delete=ON")
         conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         self._connections.append(conn)
         return conn
@@ -389,7 +597,13 @@ class SqliteStore:
         with self._connection_held() as conn:
             return {
                 name: conn.execute(f"PRAGMA {name}").fetchone()[0]
-                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                for name in (
+                    "journal_mode",
+                    "synchronous",
+                    "foreign_keys",
+                    "busy_timeout",
+                    "secure_delete",
+                )
             }
 
     # ------------------------------------------------------------------ schema
@@ -438,7 +652,9 @@ class SqliteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return applied
+        if applied and hasattr(self, "_key_args"):
+            self._keys()  # a database upgraded to schema 4 is encrypted now
+        return applied
 
     # ------------------------------------------------------------------ units of work
 
@@ -614,6 +830,24 @@ class SqliteUnitOfWork:
         self._counties.clear()
         self._reads.clear()
 
+    def redact_audit(self, keys: Iterable[tuple[str, str, str]]) -> int:
+        """Blank (to :data:`~liushou_core.privacy.PURGED_PURPOSE`) the purpose of the
+        audit entries of these records, ``(school_id, kind, id)``, in this transaction.
+
+        The one change the trail's trigger allows (schema 4), for a purge: the
+        purpose is free text that may name the child. Returns the entries changed.
+        """
+        with self._atomic() as conn:
+            changed = 0
+            for sid, kind, rid in keys:
+                cursor = conn.execute(
+                    "UPDATE audit SET purpose = ? WHERE school_id = ? AND kind = ? "
+                    "AND record_id = ? AND purpose != ?",
+                    (PURGED_PURPOSE, sid, kind, rid, PURGED_PURPOSE),
+                )
+                changed += cursor.rowcount
+        return changed
+
     @contextmanager
     def _atomic(self) -> Iterator[sqlite3.Connection]:
         conn = self._writable()
@@ -697,8 +931,9 @@ class SqliteUnitOfWork:
                 except sqlite3.IntegrityError:
                     raise self._duplicates([(sid, "school", sid) for sid, _ in schools]) from None
                 self._counties.update(schools)
+            seal = self.store._seal
             rows = [
-                (sid, kind, rid, self._county(sid), 1, _dumps(unstructure(new)))
+                (sid, kind, rid, self._county(sid), 1, _dumps(seal(kind, unstructure(new))))
                 for sid, kind, rid, new in keyed
             ]
             try:
@@ -761,7 +996,8 @@ class SqliteUnitOfWork:
             ).fetchone()
             if stored is None or stored[0] != old:
                 raise self._missing_or_stale(kind, sid, rid, old)
-            plain = unstructure(new)
+            # sealing is deterministic: an unchanged sensitive value is stored the same
+            plain = self.store._seal(kind, unstructure(new))
             changed = changed_fields(type(new), jsoncodec.loads(stored[1]), plain)
             conn.execute(
                 "UPDATE records SET version = ?, data = ?, county_code = ? "
@@ -905,7 +1141,7 @@ class SqliteUnitOfWork:
         )
         if row is None:
             raise NotFound(f"{kind} {id} of school {school_id} is not stored")
-        return structure(jsoncodec.loads(row[0]), cls)
+        return structure(self.store._open(kind, jsoncodec.loads(row[0])), cls)
 
     def list(
         self,
@@ -928,7 +1164,8 @@ class SqliteUnitOfWork:
         :func:`~liushou_adapters.storage.plan_query` for what is refused.
         """
         conditions = plan_query(cls, since=since, until=until, filters=filters)
-        sql, params = _select("id, data", kind_of(cls), school_id, conditions)
+        kind = kind_of(cls)
+        sql, params = _select("id, data", kind, school_id, conditions, self.store.cipher)
         conn = self._require()
         if conditions:
             # No ORDER BY: with it SQLite prefers the primary key (already in id
@@ -936,7 +1173,8 @@ class SqliteUnitOfWork:
             rows = sorted(conn.execute(sql, params).fetchall())
         else:
             rows = conn.execute(sql + " ORDER BY id", params).fetchall()
-        return [structure(jsoncodec.loads(data), cls) for _, data in rows]
+        opened = self.store._open
+        return [structure(opened(kind, jsoncodec.loads(data)), cls) for _, data in rows]
 
     def count(self, cls: type, school_id: str) -> int:
         """How many records of ``cls`` the school has."""
@@ -958,7 +1196,11 @@ class SqliteUnitOfWork:
 
 
 def _select(
-    what: str, kind: str, school_id: str, conditions: Sequence[Condition]
+    what: str,
+    kind: str,
+    school_id: str,
+    conditions: Sequence[Condition],
+    cipher: FieldCipher | None = None,
 ) -> tuple[str, builtins.list[Any]]:
     """``SELECT what FROM records WHERE ...`` for one school, kind and conditions.
 
@@ -968,9 +1210,15 @@ def _select(
     """
     sql = f"SELECT {what} FROM records WHERE school_id = ? AND kind = '{kind}'"
     params: builtins.list[Any] = [school_id]
+    sealed = SENSITIVE.get(kind, ()) if cipher is not None else ()
     for c in conditions:
         path = f"json_extract(data, '$.{c.field}')"
-        if c.op == "eq":
+        if c.op == "eq" and c.field in sealed and cipher is not None:
+            # a sealed value starts with its keyed blind index
+            prefix = cipher.index_prefix(kind, c.field, c.plain)
+            sql += f" AND substr({path}, 1, {len(prefix)}) = ?"
+            params.append(prefix)
+        elif c.op == "eq":
             sql += f" AND {path} = ?"
             params.append(int(c.plain) if isinstance(c.plain, bool) else c.plain)
         elif c.op == "is_null":

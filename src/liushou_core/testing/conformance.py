@@ -61,7 +61,15 @@ What a store must do (the contract of :mod:`liushou_core.ports`):
 * ``audit_trail`` gives the committed entries oldest first, filtered by
   ``school_id``, ``kind`` (a name or a class), ``record_id`` and ``action``
   (``ValueError`` for an unknown kind or action), and nothing done through
-  its result changes it.
+  its result changes it;
+* a lookup by a sensitive field gives the same answer whether the store
+  encrypts it or not (``uow.list(Child, "S1", id_number=...)``:
+  :func:`check_lookup_by_sensitive_fields`);
+* a purge (:func:`liushou_core.services.purge_child`) works on it: the unit
+  of work has ``redact_audit(keys)``, which blanks the purposes of the audit
+  entries of those records (to :data:`~liushou_core.privacy.PURGED_PURPOSE`,
+  the only change the trail allows) and is kept or dropped with the unit of
+  work; after a purge nothing stored names the child (:func:`check_purge`).
 
 This module needs Hypothesis and pytest (test dependencies); ``liushou_core``
 itself never imports it.
@@ -97,11 +105,14 @@ from liushou_core.models import (
     ENTITIES,
     AwayPeriod,
     Child,
+    Consent,
     ContactEvent,
     ContactKind,
+    DiaryEntry,
     Pairing,
     Parent,
     ParentRole,
+    Relationship,
     School,
     SchoolClass,
     Sex,
@@ -128,6 +139,8 @@ __all__ = [
     "check_audit_trail_filters",
     "check_every_kind_round_trips",
     "check_failed_write_keeps_the_unit_of_work_usable",
+    "check_lookup_by_sensitive_fields",
+    "check_purge",
     "check_queries",
     "check_readonly_refuses_writes",
     "check_record_read",
@@ -140,6 +153,8 @@ __all__ = [
     "test_audit_trail_filters",
     "test_every_kind_round_trips",
     "test_failed_write_keeps_the_unit_of_work_usable",
+    "test_lookup_by_sensitive_fields",
+    "test_purge",
     "test_queries",
     "test_readonly_refuses_writes",
     "test_record_read",
@@ -289,7 +304,21 @@ def _records(draw: st.DrawFn, cls: type, school_ids: Sequence[str] = SCHOOL_IDS)
             size = min(len(value), 1)
             picked = draw(st.lists(st.sampled_from(_REFS), min_size=size, max_size=3, unique=True))
             changes[f.name] = tuple(picked)
-    return _evolve(record, **changes)
+    try:
+        return _evolve(record, **changes)
+    except ValueError:
+        # a kind whose id is derived from its contents (a notice's from its
+        # idempotency key) keeps the id it was drawn with
+        del changes["id"]
+        return _evolve(record, **changes)
+
+
+def _with_id(record: Any, rid: str) -> Any | None:
+    """``record`` with the id ``rid``, or ``None`` for a kind whose id is derived."""
+    try:
+        return _evolve(record, id=rid)
+    except ValueError:
+        return None
 
 
 def _school(sid: str, county: str, name: str = "清溪中心小学") -> School:
@@ -441,7 +470,7 @@ class _StoreMachine(RuleBasedStateMachine):
             )
         else:
             new = _evolve(data.draw(_records(type(current)), label="new"), school_id=key[0])
-            new = _evolve(new, id=key[2])
+            new = _with_id(new, key[2]) or current
         new = _evolve(new, version=current.version)
         then_current = False
         with self._uow(data) as uow:
@@ -1199,6 +1228,99 @@ def check_audit_trail_filters(factory: StoreFactory) -> None:
             store.audit_trail(kind=Parent)
 
 
+def check_lookup_by_sensitive_fields(factory: StoreFactory) -> None:
+    """Children and staff are found by ID number (an encrypting store uses its blind
+    index), and a diary by its text, as a plain store finds them."""
+    first = "110105201605040202"
+    second = "110105201605040210"
+    with _opened(factory) as store:
+        _seed(
+            store,
+            attrs.evolve(_child("c1"), id_number=first),
+            attrs.evolve(_child("c2"), id_number=second),
+            _child("c3"),
+            Teacher("t1", "S1", "王老师", Sex.MALE, id_number=first),
+            DiaryEntry("d1", "S1", "c1", "t1", dt.date(2026, 10, 1), text="今天很开心"),
+        )
+        with store.unit_of_work("tester", readonly=True) as uow:
+            assert [c.id for c in uow.list(Child, "S1", id_number=first)] == ["c1"]
+            assert [c.id for c in uow.list(Child, "S1", id_number=second)] == ["c2"]
+            assert [c.id for c in uow.list(Child, "S1", id_number=None)] == ["c3"]
+            assert uow.list(Child, "S1", id_number="110105201605040229") == []
+            assert [t.id for t in uow.list(Teacher, "S1", id_number=first)] == ["t1"]
+            assert [d.id for d in uow.list(DiaryEntry, "S1", text="今天很开心")] == ["d1"]
+            assert uow.list(DiaryEntry, "S1", text="今天") == []
+
+
+def check_purge(factory: StoreFactory) -> None:
+    """A purge removes the child's records, keeps shared ones without the child, blanks
+    the purposes of their audit entries and leaves ``delete`` tombstones; a dry run
+    and a rolled-back ``redact_audit`` change nothing."""
+    from liushou_core.privacy import PURGED_PURPOSE, SYSTEM, Actor, Role
+    from liushou_core.services import purge_child
+
+    name = "欧阳晓雯"
+    child = attrs.evolve(_child("c1"), name=name, id_number="110105201605040202")
+    other = _child("c2")
+    records = (
+        child,
+        other,
+        Pairing("p1", "S1", "T1", "c1", "t1", end=dt.date(2025, 1, 15)),
+        DiaryEntry("d1", "S1", "c1", "t1", dt.date(2024, 10, 1), text=f"{name}很开心"),
+        Consent("k1", "S1", "c1", "欧阳建国", Relationship.FATHER, dt.date(2024, 9, 1)),
+        _event("e1", dt.date(2024, 10, 2), ("t1",), ("c1",)),
+        attrs.evolve(
+            _event("e2", dt.date(2024, 10, 3), ("t1",), ("c1", "c2")),
+            summary=f"{name}和同学谈心",
+        ),
+    )
+    with _opened(factory) as store:
+        _seed(store, *records)
+        with store.unit_of_work("班主任", purpose=f"给{name}的奶奶打电话") as uow:
+            uow.record_read(Child, "S1", "c1", fields=("name",))
+            uow.commit()
+        before = [_audit_row(e) for e in store.audit_trail()]
+        with store.unit_of_work("tester") as uow:
+            assert hasattr(uow, "redact_audit"), "a unit of work needs redact_audit() for purges"
+            assert uow.redact_audit([("S1", "child", "c1")]) == 2
+            # left without commit: nothing changes
+        assert [_audit_row(e) for e in store.audit_trail()] == before
+
+        principal = Actor(Role.PRINCIPAL, "p1", schools=("S1",))
+        on = dt.date(2026, 2, 1)
+        plan = purge_child(store, principal, "S1", "c1", on=on).plan
+        assert [_audit_row(e) for e in store.audit_trail()] == before  # a dry run
+        assert sorted(plan.delete) == sorted(
+            [("child", "c1"), ("pairing", "p1"), ("diary_entry", "d1"),
+             ("consent", "k1"), ("contact_event", "e1")]
+        )  # fmt: skip
+        assert plan.scrub == (("contact_event", "e2"),)
+        done = purge_child(store, principal, "S1", "c1", on=on, dry_run=False)
+        assert done.deleted == 5
+        assert done.scrubbed == 1
+
+        with store.unit_of_work("tester", readonly=True) as uow:
+            for kind, rid in plan.delete:
+                with pytest.raises(NotFound):
+                    uow.get(RECORD_KINDS[kind], "S1", rid)
+            shared = uow.get(ContactEvent, "S1", "e2")
+            assert shared.child_ids == ("c2",)
+            assert name not in shared.summary
+            assert uow.get(Child, "S1", "c2") == _evolve(other, version=1)
+        trail = store.audit_trail()
+        assert all(name not in e.purpose and name not in e.actor for e in trail)
+        purged = {(kind, rid) for kind, rid in (*plan.delete, *plan.scrub)}
+        tombstones = {(e.kind, e.record_id) for e in trail if e.action == "delete"}
+        assert tombstones == set(plan.delete)
+        old = [e for e in trail[: len(before)] if (e.kind, e.record_id) in purged]
+        assert old
+        assert all(e.purpose == PURGED_PURPOSE for e in old)
+        new = trail[len(before) :]
+        assert {e.purpose for e in new} == {"purge: retention period ended"}
+        with pytest.raises(NotFound):
+            purge_child(store, SYSTEM, "S1", "c1", on=on, dry_run=False)
+
+
 # ----------------------------------------------------------------------------- pytest forms
 
 
@@ -1245,6 +1367,14 @@ def test_record_read(store_factory: StoreFactory) -> None:
 
 def test_audit_trail_filters(store_factory: StoreFactory) -> None:
     check_audit_trail_filters(store_factory)
+
+
+def test_lookup_by_sensitive_fields(store_factory: StoreFactory) -> None:
+    check_lookup_by_sensitive_fields(store_factory)
+
+
+def test_purge(store_factory: StoreFactory) -> None:
+    check_purge(store_factory)
 
 
 class StoreConformance:
@@ -1317,6 +1447,12 @@ class StoreConformance:
 
     def test_audit_trail_filters(self) -> None:
         check_audit_trail_filters(self.make_store)
+
+    def test_lookup_by_sensitive_fields(self) -> None:
+        check_lookup_by_sensitive_fields(self.make_store)
+
+    def test_purge(self) -> None:
+        check_purge(self.make_store)
 
     def test_audit_trail_refuses_raw_changes(self) -> None:
         with _opened(self.make_store) as store:
