@@ -52,11 +52,18 @@ def render() -> str:
     root = _context(cli, "liushou", None)
     parts = [INTRO, "## liushou\n", "```text\n" + cli.get_help(root) + "\n```\n"]
     for name in sorted(cli.commands):
-        command = cli.commands[name]
-        help_text = command.get_help(_context(command, name, root))
-        parts.append(f"## liushou {name}\n")
-        parts.append("```text\n" + help_text + "\n```\n")
+        parts += _sections(cli.commands[name], [name], root)
     return "\n".join(parts)
+
+
+def _sections(command: click.Command, path: list[str], parent: click.Context) -> list[str]:
+    """The section of ``command`` and, for a group, of each of its subcommands."""
+    ctx = _context(command, path[-1], parent)
+    out = [f"## liushou {' '.join(path)}\n", "```text\n" + command.get_help(ctx) + "\n```\n"]
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            out += _sections(command.commands[name], [*path, name], ctx)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,3 +232,112 @@ def test_storage_benchmark_on_postgres(storage: Any, county: Any, request: Any) 
     assert res.backends["postgres"]["bare"] == "COPY"
     assert res.checks["postgres"]["mismatches"] == 0, res.checks["postgres"]["problems"]
     assert 0 < res.ratio("postgres", "load") < math.inf
+
+
+# ----------------------------------------------------------------------------- roster import
+
+ROSTER_ROWS = 30
+
+
+@pytest.fixture(scope="module")
+def roster_bench() -> Iterator[Any]:
+    pytest.importorskip("openpyxl")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_import
+
+        yield bench_import
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def roster_results(roster_bench: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    school = roster_bench.make_school(ROSTER_ROWS, seed=1)
+    return roster_bench.run(
+        school=school, repeat=1, directory=tmp_path_factory.mktemp("bench-import")
+    )
+
+
+def test_import_benchmark_times_import_and_baseline(roster_bench: Any, roster_results: Any) -> None:
+    res = roster_results
+    assert res.n == ROSTER_ROWS
+    assert {(t.format, t.method) for t in res.timings} == {
+        (f, m) for f in roster_bench.FORMATS for m in roster_bench.METHODS
+    }
+    for t in res.timings:
+        assert 0 < t.best < 60
+        assert math.isfinite(t.per_second)
+    for fmt in roster_bench.FORMATS:
+        assert 0 < res.ratio(fmt, "import") < math.inf
+
+
+def test_import_benchmark_compares_like_with_like(roster_results: Any) -> None:
+    for check in roster_results.checks.values():
+        assert check["mismatches"] == 0
+        assert check["added"] == check["stored"] == check["baseline_records"] == ROSTER_ROWS
+        assert check["second_import_written"] == 0
+        assert check["audit_entries"] == ROSTER_ROWS  # one add each; the second import wrote none
+
+
+def test_import_benchmark_report_and_json(roster_bench: Any, roster_results: Any) -> None:
+    data = roster_results.to_json()
+    assert data["benchmark"] == "import"
+    assert set(data["ratios"]) == {
+        f"{f}: {m}/baseline" for f in roster_bench.FORMATS for m in roster_bench.METHODS[1:]
+    }
+    assert all(isinstance(t["passed"], bool) for t in data["targets"])
+    json.dumps(data)
+    shown = roster_bench.report(roster_results)
+    assert "csv: import/baseline" in shown
+    assert "0 mismatches" in shown
+
+
+# ----------------------------------------------------------------------------- pairing
+
+
+@pytest.fixture(scope="module")
+def pairing_bench() -> Iterator[Any]:
+    pytest.importorskip("scipy")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_pairing
+
+        yield bench_pairing
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_pairing_benchmark_agrees_with_scipy(
+    pairing_bench: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pairing.json"
+    assert pairing_bench.main(["--schools", "2", "--json", str(out)]) == 0  # 0: costs equal
+    [county] = json.loads(out.read_text())["scales"]
+    assert county["schools"] == 2
+    assert county["equal_cost_schools"] == county["compared_schools"] == 2
+    assert county["paired"]["liushou"] == county["paired"]["scipy"] > 0
+    assert county["cost"]["greedy"] >= county["cost"]["liushou"]
+    assert 0 < county["ratios"]["liushou/scipy time"] < math.inf
+    assert "liushou/greedy time" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- emergency
+
+
+def test_emergency_benchmark_agrees_with_the_naive_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_emergency
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    out = tmp_path / "emergency.json"
+    assert bench_emergency.main(["--schools", "2", "--repeat", "1", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["schools"] == 2
+    assert saved["same_findings"] is True
+    assert saved["children_in_programme"] > 0
+    assert 0 < saved["ratio_naive_over_chain"] < math.inf
+    assert "ratio chain/contact card" in capsys.readouterr().out

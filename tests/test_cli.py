@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_run import run_cli
 from liushou_adapters.cli import cli
 from liushou_core.classify import Category
 from liushou_core.models import label
@@ -29,18 +28,7 @@ UNMASKED = re.compile(r"(?<![0-9A-Za-z*])(\d{17}[\dXx]|1[3-9]\d{9})(?![0-9A-Za-z
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "LIUSHOU_STORE"}
-    environ.update({"COLUMNS": "160", "PYTHONIOENCODING": "utf-8", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "liushou_adapters.cli", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, env=env, columns=160)
 
 
 def scalar(db: Path, sql: str) -> int:
@@ -172,7 +160,20 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
         stored = conn.execute("SELECT count(*) FROM records WHERE kind = 'child'").fetchone()[0]
         actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit")}
     assert stored == survey["total"]
-    assert actors == {"liushou demo"}  # without --as, no role reads
+    assert actors == {"liushou demo", "liushou notify"}  # without --as, no role reads
+
+    # the term: pairs, a term of records, aid, the review, the notices and the files
+    assert "2026-autumn学期（截至2026-11-29）" in text
+    assert "通知：逾期最久的联系，以及尚未上报的突发事件" in text
+    assert re.search(r"已向控制台和群机器人发出[1-9]\d*条通知", text)
+    assert re.search(r"群机器人 .*收到[1-9]\d*条消息", text.replace("\n", ""))
+    [report] = out.glob("report-*-2026-autumn.html")
+    assert "关爱留守儿童工作总结" in report.read_text(encoding="utf-8")
+    assert not UNMASKED.search(report.read_text(encoding="utf-8"))
+    assert list(out.glob("export-*.xlsx")) or list(out.glob("children-*.csv"))
+    assert list(out.glob("calendars/*/*.ics"))
+    for kind in ("pairing", "contact_event", "aid_decision", "notice", "consent"):
+        assert scalar(db, f"SELECT count(*) FROM records WHERE kind = '{kind}'") > 0, kind
     # the example pupils shown were read, and the read is in the audit trail
     reads = "SELECT count(*) FROM audit WHERE action = 'read' AND purpose = 'demo'"
     shown = scalar(db, reads)
@@ -188,6 +189,7 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "未重复写入" in again.stderr
     assert scalar(db, writes) == before
+    assert "已向控制台和群机器人发出0条通知" in again.stdout.replace("\n", "")  # none twice
     assert scalar(db, reads) == 2 * shown
 
     # another day: the school's records are brought up to date, with new versions
@@ -200,7 +202,9 @@ def test_demo_stores_classifies_and_reports_in_chinese(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM records WHERE kind = 'child'").fetchone()[0]
         updates = conn.execute("SELECT count(*) FROM audit WHERE action = 'update'").fetchone()[0]
-        max_version = conn.execute("SELECT max(version) FROM records").fetchone()[0]
+        max_version = conn.execute(
+            "SELECT max(version) FROM records WHERE kind = 'child'"
+        ).fetchone()[0]
     assert stored == survey["total"]
     assert updates > 0
     assert max_version == 2
@@ -291,3 +295,28 @@ def test_demo_in_english_for_several_schools(tmp_path: Path) -> None:
     assert " --lang en audit --school " in hint
     survey = json.loads((tmp_path / "survey.json").read_text(encoding="utf-8"))
     assert len(survey["schools"]) == 2
+
+
+@needs_synth
+def test_demo_writes_csv_when_the_xlsx_exporter_is_unavailable(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(
+        "--store",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--lang",
+        "en",
+        "--on",
+        ON,
+        "demo",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+        env={"LIUSHOU_DISABLED_PLUGINS": "xlsx"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert not list(out.glob("*.xlsx"))
+    names = {p.name.split("-")[0] for p in out.glob("*.csv")}
+    assert {"children", "contacts", "pairs", "aid", "findings"} <= names
+    for path in out.glob("*.csv"):
+        assert not UNMASKED.search(path.read_text(encoding="utf-8-sig"))
+    assert "Term 2026-autumn on 2026-11-29" in result.stdout

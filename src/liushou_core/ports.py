@@ -41,14 +41,20 @@ import attrs
 
 from liushou_core.models import (
     ENTITIES,
+    Activity,
     AidDecision,
+    ArchiveSignOff,
+    CareNotice,
     Consent,
     ContactEvent,
     DiaryEntry,
+    Duty,
+    GuardianTraining,
     HealthCheck,
     Incident,
     SafetyPledge,
     School,
+    WorkSummary,
 )
 
 __all__ = [
@@ -98,6 +104,12 @@ DATE_FIELDS: dict[type, str] = {
     AidDecision: "on",
     SafetyPledge: "signed_on",
     Consent: "given_on",
+    ArchiveSignOff: "signed_on",
+    CareNotice: "given_on",
+    Activity: "date",
+    WorkSummary: "filed_on",
+    Duty: "date",
+    GuardianTraining: "date",
 }
 
 

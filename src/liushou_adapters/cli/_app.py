@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -27,10 +27,12 @@ import click
 from liushou_adapters.storage import open_store, redact_url
 from liushou_core.errors import LiushouError
 from liushou_core.i18n import N_, catalogue
+from liushou_core.models import Term
 from liushou_core.ports import Store
 from liushou_core.privacy import Role
+from liushou_core.school_calendar import parse_term
 
-__all__ = ["DATE", "BadInput", "Settings", "cli", "main", "tr"]
+__all__ = ["DATE", "TERM", "BadInput", "Settings", "cli", "main", "term_option", "tr"]
 
 DEFAULT_STORE: Final = "sqlite:///liushou.db"
 #: The actor recorded in the audit trail for the demo's writes and reads.
@@ -109,6 +111,22 @@ _UI: Final[dict[str, str]] = {
     "as_hidden": N_("Hidden from a {role}: {fields}"),
     "as_masked": N_("Shown masked: {fields}"),
     "none": N_("(none)"),
+    "term_work": N_("Pairing, recording the term, aid, review and files"),
+    "term_title": N_("Term {term} on {on}"),
+    "pairs": N_("Pairs"),
+    "unpaired": N_("Unpaired"),
+    "held": N_("Contacts held"),
+    "planned": N_("Contacts planned"),
+    "aid_cash": N_("Cash aid (yuan/year)"),
+    "errors": N_("Errors"),
+    "warnings": N_("Warnings"),
+    "notices_title": N_("Notices: the most overdue contact, and incidents not yet reported"),
+    "notices": N_(
+        "{sent} notices delivered to the console and the webhook; the webhook {webhook} "
+        "received {posts} posts"
+    ),
+    "loopback": N_("on 127.0.0.1 (standing in for a WeCom robot)"),
+    "wrote_files": N_("Wrote {n} files to {out}: term report, exports and calendars"),
 }
 
 #: Audit actions as the table shows them.
@@ -220,6 +238,45 @@ class DateType(_DateParam):
 
 
 DATE: Final = DateType()
+
+
+if TYPE_CHECKING:
+    _TermParam = click.ParamType[Term]
+else:
+    _TermParam = click.ParamType
+
+
+class TermType(_TermParam):
+    """A term written ``YEAR-autumn`` or ``YEAR-spring`` (default dates of the school
+    calendar; see :func:`liushou_core.school_calendar.parse_term`)."""
+
+    name = "term"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Term:
+        if isinstance(value, Term):
+            return value
+        try:
+            return parse_term(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TERM: Final = TermType()
+
+
+def term_option(
+    name: str = "--term", dest: str = "term_given", help: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--term YEAR-SEMESTER`` option of a subcommand (a :class:`Term`, or ``None``)."""
+    return click.option(
+        name,
+        dest,
+        type=TERM,
+        default=None,
+        metavar="YEAR-SEMESTER",
+        help=help or "The term, e.g. 2026-autumn (default: the term of --on).",
+    )
+
 
 _CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 import shlex
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,7 +35,17 @@ from liushou_adapters.cli._app import (
     _t,
     cli,
 )
+from liushou_adapters.cli._term import (
+    TermOutcome,
+    dispatch,
+    loopback_webhook,
+    run_term,
+    sync_records,
+)
 from liushou_adapters.storage import redact_url
+from liushou_core.aid import DEFAULT_POLICY as DEFAULT_AID_POLICY
+from liushou_core.aid import with_plugins
+from liushou_core.cadence import policy_from_plugins
 from liushou_core.classify import Category, Classification, Survey, survey
 from liushou_core.errors import NotFound
 from liushou_core.i18n import catalogue
@@ -45,10 +56,12 @@ from liushou_core.models import (
     Pairing,
     School,
     SchoolClass,
+    Severity,
     Teacher,
     Volunteer,
     label,
 )
+from liushou_core.plugins import plugin_manager
 from liushou_core.ports import Store, UnitOfWork
 from liushou_core.privacy import Actor, Role, View
 
@@ -92,14 +105,40 @@ if TYPE_CHECKING:
     "or a mentor paired with the pupil (the demo pairs the class teacher). "
     "The read is audited under that role.",
 )
+@click.option(
+    "--webhook",
+    default=None,
+    metavar="URL",
+    help="Post the demo's notices to this group-robot webhook (WeCom markdown) as well as "
+    "the console; by default a receiver on 127.0.0.1 stands in for the robot.",
+)
 @click.pass_obj
-def demo(settings: Settings, out: Path, schools: int, seed: int, as_role: str | None) -> None:
-    """Generate synthetic schools, store them, read the pupils back and classify them.
+def demo(
+    settings: Settings,
+    out: Path,
+    schools: int,
+    seed: int,
+    as_role: str | None,
+    webhook: str | None,
+) -> None:
+    """The main job end to end on synthetic schools, in the store (SQLite by default).
 
-    Prints the counts by category and by class (by school for several schools)
-    and a few example pupils with their reasons, and writes OUT/survey.json.
-    Showing the example pupils leaves a read entry in the audit trail for each
-    (see 'liushou audit'). No real person's data is involved.
+    Generates and stores the schools, classifies every pupil, then runs the
+    term for each school: pairs nominated children with mentors, records a
+    term of talks, calls, home visits, meetings, diaries and health checks up
+    to --on (with a share left undone), assesses aid, reviews the term
+    (cadence plan, who is overdue, every check, the figures), sends the
+    notices of the most overdue contact and of incidents not yet reported
+    through the outbox to the console and a webhook, and writes into OUT: the
+    term report (report-*.html), the exports (export-*.xlsx, or CSV files
+    without openpyxl; ID and phone numbers masked), one calendar per mentor
+    (calendars/), the duty rota (rota/), and survey.json.
+
+    Prints the counts by category and by class (by school for several schools),
+    a few example pupils with their reasons, and the term's figures. Showing
+    the example pupils leaves a read entry in the audit trail for each (see
+    'liushou audit'). Running it again on the same day writes nothing and sends
+    nothing twice. No real person's data is involved.
 
     With --as, the first example pupil is then shown as a principal or a
     mentor sees the record: the fields shown, masked and hidden differ by
@@ -122,9 +161,11 @@ def demo(settings: Settings, out: Path, schools: int, seed: int, as_role: str | 
         with _progress(err) as progress:
             task = progress.add_task(_t("generating", lang), total=schools)
             school_ids: list[str] = []
+            items: list[SyntheticSchool] = []
             changes: Counter[str] = Counter()
             for item in generated:
                 school_ids.append(item.school.id)
+                items.append(item)
                 with store.unit_of_work(actor=DEMO_ACTOR) as uow:
                     changes.update(_sync_school(uow, item))
                     uow.commit()
@@ -141,6 +182,28 @@ def demo(settings: Settings, out: Path, schools: int, seed: int, as_role: str | 
                 results.append(
                     _SchoolResult.of(
                         school, classes, children, survey(children, on=on, households=households)
+                    )
+                )
+                progress.advance(task)
+
+            task = progress.add_task(_t("term_work", lang), total=len(items))
+            terms: list[TermOutcome] = []
+            pm = plugin_manager()
+            cadence_policy = policy_from_plugins(pm)
+            aid_policy = with_plugins(DEFAULT_AID_POLICY, pm)
+            for item in items:
+                terms.append(
+                    run_term(
+                        store,
+                        item,
+                        on=on,
+                        seed=seed,
+                        lang=lang,
+                        out=out,
+                        actor=DEMO_ACTOR,
+                        purpose=DEMO_PURPOSE,
+                        cadence_policy=cadence_policy,
+                        aid_policy=aid_policy,
                     )
                 )
                 progress.advance(task)
@@ -188,21 +251,78 @@ def demo(settings: Settings, out: Path, schools: int, seed: int, as_role: str | 
         console.print(escape(_t("audit_hint", lang, command=command)), soft_wrap=True)
     if role_view is not None:
         _print_role_view(console, *role_view, lang)
+    console.print(_term_table(terms, lang))
+    for line in terms[0].pairing.explain(lang)[:1] if len(terms) == 1 else ():
+        console.print(escape(line))
+
+    console.print(f"[bold]{escape(_t('notices_title', lang))}[/bold]")
+    store = settings.open_store()
+    try:
+        with _webhook(webhook) as (url, received):
+            delivered = dispatch(store, url)
+    finally:
+        store.close()
+    where = webhook or _t("loopback", lang)
+    posts = len(received) if webhook is None else delivered.sent
+    console.print(
+        escape(_t("notices", lang, sent=delivered.sent, posts=posts, webhook=redact_url(where)))
+    )
 
     err.print(_t("wrote", lang, path=path))
+    files = sum(len(t.files) for t in terms)
+    err.print(_t("wrote_files", lang, n=files, out=out))
+
+
+def _term_table(terms: Sequence[TermOutcome], lang: str, limit: int = 30) -> Table:
+    """The term of each school: pairs, contacts kept, aid, findings, the report written."""
+    first = terms[0]
+    table = Table(title=_t("term_title", lang, term=first.term.id, on=first.review.on.isoformat()))
+    columns = ("school", "pairs", "unpaired", "held", "planned", "aid_cash", "errors", "warnings")
+    for key in columns:
+        table.add_column(_t(key, lang), justify="left" if key == "school" else "right")
+    totals: Counter[str] = Counter()
+    for t in terms:
+        s = t.review.summary
+        row = {
+            "pairs": len(t.pairing.pairs),
+            "unpaired": len(t.pairing.unpaired),
+            "held": sum(s.held.values()),
+            "planned": sum(s.planned.values()),
+            "aid_cash": int(sum(d.total for d in t.decisions)),
+            "errors": s.findings_open.get(Severity.ERROR, 0),
+            "warnings": s.findings_open.get(Severity.WARNING, 0),
+        }
+        totals.update(row)
+        if len(table.rows) < limit:
+            name = t.review.records.school.name
+            table.add_row(escape(name), *(f"{row[k]:,}" for k in columns[1:]))
+    if len(terms) > 1:
+        table.add_row(_t("total", lang), *(f"{totals[k]:,}" for k in columns[1:]))
+    return table
+
+
+@contextmanager
+def _webhook(url: str | None) -> Iterator[tuple[str, list[bytes]]]:
+    """The webhook the demo posts to: ``url``, or a loopback receiver standing in for it."""
+    if url is not None:
+        yield url, []
+        return
+    with loopback_webhook() as (local, received):
+        yield local, received
 
 
 def _demo_actor(store: Store, school_id: str, child: Child, role: Role) -> Actor:
-    """The demo's principal, or a mentor of ``child`` (its class teacher, paired for the demo).
-
-    The pairing is added once (by the demo's actor) and found again on later runs.
+    """The demo's principal, or a mentor of ``child``: its mentor of the term when
+    the pairing paired it, otherwise its class teacher, paired for the demo (the
+    pairing is added once, by the demo's actor, and found again on later runs).
     """
     if role is not Role.MENTOR:
         return Actor(role, DEMO_PRINCIPAL, schools=(school_id,), purpose=DEMO_PURPOSE)
     pairing_id = f"{child.id}-demo-mentor"
     with store.unit_of_work(actor=DEMO_ACTOR) as uow:
-        found = [p for p in uow.list(Pairing, school_id, child_id=child.id) if p.id == pairing_id]
-        if found:
+        pairs = uow.list(Pairing, school_id, child_id=child.id)
+        found = [p for p in pairs if p.id == pairing_id or p.term_id != DEMO_TERM]
+        if found:  # the pupil's mentor of the term, or the demo's earlier pairing
             mentor_id = found[0].mentor_id
         else:
             classes = uow.list(SchoolClass, school_id)
@@ -293,25 +413,7 @@ def _sync_school(uow: UnitOfWork, item: SyntheticSchool) -> Counter[str]:
         added = uow.add_all([r for _, records in groups for r in records])
         done["added"] = len(added)
         return done
-    for cls, records in groups:
-        listed: list[Any] = uow.list(cls, sid)
-        stored = {r.id: r for r in listed}
-        fresh: list[Any] = []
-        for record in records:
-            old = stored.pop(record.id, None)
-            if old is None:
-                fresh.append(record)
-            elif attrs.evolve(record, version=old.version) == old:
-                done["unchanged"] += 1
-            else:
-                uow.update(attrs.evolve(record, version=old.version))
-                done["updated"] += 1
-        uow.add_all(fresh)
-        done["added"] += len(fresh)
-        for old in stored.values():
-            uow.delete(cls, sid, old.id, old.version)
-            done["deleted"] += 1
-    return done
+    return sync_records(uow, sid, groups)
 
 
 @attrs.frozen

@@ -79,6 +79,7 @@ from liushou_core.models import (
     Disqualification,
     Finding,
     Grandparent,
+    GroupMember,
     Guardian,
     Health,
     HealthCheck,
@@ -91,13 +92,18 @@ from liushou_core.models import (
     IncidentKind,
     IncidentState,
     IncidentStep,
+    LeadingGroup,
+    Measure,
     MentorKind,
+    Notice,
+    NoticeState,
     Pairing,
     Parent,
     ParentCondition,
     ParentRole,
     Period,
     PledgeLevel,
+    RecipientRole,
     RecordCheck,
     Relationship,
     SafetyPledge,
@@ -111,10 +117,37 @@ from liushou_core.models import (
     Subject,
     Teacher,
     Term,
+    Urgency,
     Volunteer,
     VolunteerKind,
+    WorkPlan,
 )
-from liushou_core.models.aid import SchemeDecision
+from liushou_core.models.activities import (
+    Boarding,
+    Duty,
+    DutySlot,
+    GuardianTraining,
+    Partner,
+    PartnerKind,
+)
+from liushou_core.models.aid import (
+    Criterion,
+    DifficultyIdentification,
+    IdentificationStep,
+    LevelChange,
+    ManualDecision,
+    SchemeDecision,
+    StepRecord,
+)
+from liushou_core.models.household import Evidence, EvidenceKind
+from liushou_core.models.notice import notice_id
+from liushou_core.models.records import (
+    Activity,
+    ActivityKind,
+    ArchiveSignOff,
+    CareNotice,
+    WorkSummary,
+)
 
 __all__ = [
     "CORRUPTION_KINDS",
@@ -130,22 +163,32 @@ __all__ = [
     "DateLike",
     "InvalidIdKind",
     "InvalidPhoneKind",
+    "activities",
     "addresses",
     "aid_decisions",
+    "archive_sign_offs",
     "away_periods",
+    "boardings",
+    "care_notices",
     "children",
     "chinese_names",
     "consents",
     "contact_events",
     "contacts",
     "corrupted",
+    "criteria",
     "dates",
     "diary_entries",
+    "difficulty_identifications",
     "disabilities",
+    "duties",
+    "evidence_documents",
     "findings",
     "free_text",
     "from_model",
     "grandparents",
+    "group_members",
+    "guardian_trainings",
     "guardians",
     "health_checks",
     "healths",
@@ -157,13 +200,18 @@ __all__ = [
     "invalid_phones",
     "invalid_resident_ids",
     "landline_phones",
+    "leading_groups",
+    "level_changes",
     "local_datetimes",
+    "manual_decisions",
+    "measures",
     "messages",
     "mobile_phones",
     "models",
     "pairings",
     "parent_conditions",
     "parents",
+    "partners",
     "periods",
     "phones",
     "record_checks",
@@ -173,11 +221,14 @@ __all__ = [
     "scheme_decisions",
     "school_classes",
     "schools",
+    "step_records",
     "student_numbers",
     "subjects",
     "teachers",
     "terms",
     "volunteers",
+    "work_plans",
+    "work_summaries",
 ]
 
 T = TypeVar("T")
@@ -856,8 +907,21 @@ def households(draw: st.DrawFn, *, school_id: str | None = None) -> Household:
         assistance=_subset(draw, _members(Assistance)),
         difficulty_level=_pick_enum(draw, DifficultyLevel) if _flip(draw) else None,
         identified_on=_day(draw, dt.date(2015, 1, 1), LATEST) if _flip(draw) else None,
+        evidence=tuple(_draw_evidence(draw) for _ in range(_count(draw, 2))),
         version=_version(draw),
     )
+
+
+def _draw_evidence(draw: st.DrawFn) -> Evidence:
+    received = _day(draw, dt.date(2015, 1, 1), LATEST)
+    until = _day(draw, received, LATEST) if _flip(draw) else None
+    return Evidence(_pick_enum(draw, EvidenceKind), received, until)
+
+
+@st.composite
+def evidence_documents(draw: st.DrawFn) -> Evidence:
+    """Documents on file that prove a ground of difficulty (the end never before receipt)."""
+    return _draw_evidence(draw)
 
 
 # --------------------------------------------------------------------------- the school
@@ -1120,6 +1184,184 @@ def consents(draw: st.DrawFn, *, school_id: str | None = None) -> Consent:
         purposes=_subset(draw, _PURPOSES, min_size=1),
         withdrawn_on=_after(draw, given) if draw(st.integers(0, 2)) == 2 else None,
         note=_draw_text(draw),
+        notice_version=draw(st.sampled_from(("", "2026-1", "v2"))),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def archive_sign_offs(draw: st.DrawFn, *, school_id: str | None = None) -> ArchiveSignOff:
+    """Sign-offs of a child's survey form (filled, reviewed, unit head)."""
+    return ArchiveSignOff(
+        id=_ident(draw, "so-"),
+        school_id=_school(draw, school_id),
+        child_id=_ident(draw, "c-"),
+        filled_by=_draw_name(draw),
+        reviewed_by=_draw_name(draw),
+        unit_head=_draw_name(draw),
+        signed_on=_day(draw, *_EVENT_DAYS),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def care_notices(draw: st.DrawFn, *, school_id: str | None = None) -> CareNotice:
+    """Parents' written notices of the care arrangement."""
+    return CareNotice(
+        id=_ident(draw, "cn-"),
+        school_id=_school(draw, school_id),
+        child_id=_ident(draw, "c-"),
+        given_by=_draw_name(draw),
+        carer=_draw_name(draw),
+        given_on=_day(draw, *_EVENT_DAYS),
+        to_village_committee=_flip(draw),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def activities(draw: st.DrawFn, *, school_id: str | None = None) -> Activity:
+    """Activities of the care project with their participants."""
+    return Activity(
+        id=_ident(draw, "a-"),
+        school_id=_school(draw, school_id),
+        kind=_pick_enum(draw, ActivityKind),
+        date=_day(draw, *_EVENT_DAYS),
+        title=_draw_text(draw),
+        staff_ids=_idents(draw, "t-"),
+        participants=draw(st.integers(0, 300)),
+        version=_version(draw),
+        child_ids=_idents(draw, "c-"),
+    )
+
+
+@st.composite
+def duties(draw: st.DrawFn, *, school_id: str | None = None) -> Duty:
+    """Duties of the activities rota: a mentor, a day, a slot."""
+    term = _draw_term(draw)
+    return Duty(
+        id=_ident(draw, "du-"),
+        school_id=_school(draw, school_id),
+        term_id=term.id,
+        date=_day(draw, term.first_day, term.last_day),
+        slot=_pick_enum(draw, DutySlot),
+        mentor_id=_ident(draw, "t-"),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def boardings(draw: st.DrawFn, *, school_id: str | None = None) -> Boarding:
+    """Boarders of a term, some for part of the term only."""
+    term = _draw_term(draw)
+    start = _day(draw, term.first_day, term.last_day) if _flip(draw) else None
+    end = _after(draw, start, 60) if start is not None and _flip(draw) else None
+    return Boarding(
+        id=_ident(draw, "bd-"),
+        school_id=_school(draw, school_id),
+        child_id=_ident(draw, "c-"),
+        term_id=term.id,
+        dormitory=_draw_text(draw),
+        start=start,
+        end=end,
+        version=_version(draw),
+    )
+
+
+@st.composite
+def guardian_trainings(draw: st.DrawFn, *, school_id: str | None = None) -> GuardianTraining:
+    """Training sessions for entrusted guardians and who came."""
+    return GuardianTraining(
+        id=_ident(draw, "gt-"),
+        school_id=_school(draw, school_id),
+        date=_day(draw, *_EVENT_DAYS),
+        topic=_draw_name(draw),
+        attendees=tuple(draw(st.lists(chinese_names(), max_size=4))),
+        child_ids=_idents(draw, "c-"),
+        trainer=_draw_text(draw),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def partners(draw: st.DrawFn, *, school_id: str | None = None) -> Partner:
+    """The school's community partners."""
+    return Partner(
+        id=_ident(draw, "pt-"),
+        school_id=_school(draw, school_id),
+        kind=_pick_enum(draw, PartnerKind),
+        name=_draw_name(draw),
+        contact_person=_draw_text(draw),
+        joined_on=draw(st.none() | dates()),
+        active=_flip(draw),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def work_summaries(draw: st.DrawFn, *, school_id: str | None = None) -> WorkSummary:
+    """Filed term work summaries, filed within a month after the term."""
+    term = _draw_term(draw)
+    return WorkSummary(
+        id=_ident(draw, "ws-"),
+        school_id=_school(draw, school_id),
+        term_id=term.id,
+        filed_on=_after(draw, term.last_day - dt.timedelta(days=14), 45),
+        filed_by=_draw_name(draw),
+        title=_draw_text(draw),
+        version=_version(draw),
+    )
+
+
+# --------------------------------------------------------------------------- leadership
+
+
+@st.composite
+def group_members(draw: st.DrawFn) -> GroupMember:
+    """Members of a leading group with their duties."""
+    return GroupMember(person_id=_ident(draw, "t-"), duty=_draw_text(draw))
+
+
+@st.composite
+def leading_groups(draw: st.DrawFn, *, school_id: str | None = None) -> LeadingGroup:
+    """Leading groups of a term, formed in the term, with up to four members."""
+    term = _draw_term(draw)
+    return LeadingGroup(
+        id=_ident(draw, "lg-"),
+        school_id=_school(draw, school_id),
+        term_id=term.id,
+        head_id=_ident(draw, "t-"),
+        formed_on=_day(draw, term.first_day, term.last_day),
+        members=tuple(draw(group_members()) for _ in range(_count(draw, 4))),
+        version=_version(draw),
+    )
+
+
+@st.composite
+def measures(draw: st.DrawFn, start: DateLike | None = None) -> Measure:
+    """Measures of a work plan, due after ``start``, done (or not) on a day after it."""
+    first = _day_like(draw, start, *_EVENT_DAYS)
+    due = _after(draw, first, 120)
+    return Measure(
+        text=_draw_name(draw) + "负责的措施",
+        owner=_ident(draw, "t-"),
+        due=due,
+        done_on=_after(draw, first, 150) if _flip(draw) else None,
+    )
+
+
+@st.composite
+def work_plans(draw: st.DrawFn, *, school_id: str | None = None) -> WorkPlan:
+    """Work plans of a term, adopted in the term, with up to five measures."""
+    term = _draw_term(draw)
+    adopted = _day(draw, term.first_day, term.last_day)
+    return WorkPlan(
+        id=_ident(draw, "wp-"),
+        school_id=_school(draw, school_id),
+        term_id=term.id,
+        adopted_on=adopted,
+        measures=tuple(draw(measures(adopted)) for _ in range(_count(draw, 5))),
+        title=_draw_text(draw),
         version=_version(draw),
     )
 
@@ -1151,6 +1393,76 @@ def _draw_scheme_decision(draw: st.DrawFn, scheme: str | None = None) -> SchemeD
 def scheme_decisions(draw: st.DrawFn, scheme: str | None = None) -> SchemeDecision:
     """Outcomes of one aid scheme; in-kind schemes have no amount."""
     return _draw_scheme_decision(draw, scheme)
+
+
+def _draw_manual(draw: st.DrawFn) -> ManualDecision:
+    return ManualDecision(
+        include=_flip(draw),
+        reason=_pick(draw, ("家庭突发变故", "核实后不符合条件", "校务会议决定")),
+        decided_by=_pick(draw, ("校长", "资助专干")),
+        decided_on=_day(draw, *_EVENT_DAYS),
+        scheme=_pick(draw, ("", *_SCHEMES)),
+        amount=Decimal(draw(st.integers(0, 300_000))).scaleb(-2) if _flip(draw) else None,
+    )
+
+
+@st.composite
+def manual_decisions(draw: st.DrawFn) -> ManualDecision:
+    """A school's manual inclusion or exclusion, always with a reason."""
+    return _draw_manual(draw)
+
+
+@st.composite
+def criteria(draw: st.DrawFn) -> Criterion:
+    """A scheme's condition, met or failed, with its message."""
+    return Criterion(
+        _pick(draw, ("COMPULSORY", "BOARDER", "DIFFICULTY")), _flip(draw), _draw_message(draw)
+    )
+
+
+@st.composite
+def step_records(draw: st.DrawFn) -> StepRecord:
+    """A step of a difficulty identification on a day."""
+    return StepRecord(
+        _pick_enum(draw, IdentificationStep), _day(draw, *_EVENT_DAYS), _pick(draw, ("", "无异议"))
+    )
+
+
+@st.composite
+def level_changes(draw: st.DrawFn) -> LevelChange:
+    """A level of difficulty set or adjusted on a day (maybe none)."""
+    level = _pick_enum(draw, DifficultyLevel) if _flip(draw) else None
+    return LevelChange(_day(draw, *_EVENT_DAYS), level, _pick(draw, ("", "学期调整")))
+
+
+@st.composite
+def difficulty_identifications(
+    draw: st.DrawFn, *, school_id: str | None = None
+) -> DifficultyIdentification:
+    """Identifications of a school year: steps in order with dates, levels, maybe manual."""
+    year = draw(st.integers(2018, 2029))
+    day = dt.date(year, 9, 1)
+    steps = []
+    for step in _members(IdentificationStep)[: _count(draw, len(IdentificationStep))]:
+        day += dt.timedelta(days=draw(st.integers(0, 10)))
+        steps.append(StepRecord(step, day))
+    return DifficultyIdentification(
+        id=_ident(draw, "d-"),
+        school_id=_school(draw, school_id),
+        child_id=_ident(draw, "c-"),
+        school_year=year,
+        household_id=_ident(draw, "h-") if _flip(draw) else None,
+        categories=_subset(draw, _members(HouseholdCategory)),
+        levels=tuple(
+            LevelChange(dt.date(year, 9, 20) + dt.timedelta(days=120 * i), lv)
+            for i, lv in enumerate(
+                _pick_enum(draw, DifficultyLevel) for _ in range(_count(draw, 2))
+            )
+        ),
+        steps=tuple(steps),
+        manual=_draw_manual(draw) if _flip(draw) else None,
+        version=_version(draw),
+    )
 
 
 @st.composite
@@ -1195,6 +1507,45 @@ def findings(draw: st.DrawFn, *, school_id: str | None = None) -> Finding:
     )
 
 
+@st.composite
+def notices(draw: st.DrawFn, *, school_id: str | None = None) -> Notice:
+    """Outbox notices in every state; bodies sometimes quote an ID or phone number
+    (which the model masks), ids derived from the idempotency key."""
+    key = f"{draw(identifiers('ev-'))}|L{draw(st.integers(0, 4))}|{draw(identifiers('p-'))}"
+    state = _pick_enum(draw, NoticeState)
+    body = _draw_text(draw)
+    if _flip(draw):
+        body += " " + (_draw_phone(draw) if _flip(draw) else draw(resident_ids()))
+    at = draw(local_datetimes())
+    return Notice(
+        id=notice_id(key),
+        school_id=_school(draw, school_id),
+        idempotency_key=key,
+        channel=_pick(draw, ("console", "webhook", "smtp", "sms")),
+        role=_pick_enum(draw, RecipientRole),
+        person_id=_ident(draw, "t-"),
+        subject=_draw_text(draw) or "notice",
+        body=body,
+        created_on=_day(draw, *_EVENT_DAYS),
+        event_kind=_pick(draw, ("contact.overdue", "record.added", "incident.reported")),
+        event_subject_kind=_pick(draw, ("child", "incident", "aid_decision")),
+        event_subject_id=_ident(draw, "c-"),
+        event_on=_day(draw, *_EVENT_DAYS) if _flip(draw) else None,
+        level=draw(st.integers(0, 4)),
+        urgency=_pick_enum(draw, Urgency),
+        lang=_pick(draw, ("zh", "en")),
+        name=_draw_name(draw) if _flip(draw) else "",
+        address=str(_draw_phone(draw)) if _flip(draw) else "",
+        state=state,
+        attempts=draw(st.integers(0, 6)),
+        next_attempt_at=at if state == NoticeState.PENDING and _flip(draw) else None,
+        claimed_until=at if state == NoticeState.SENDING else None,
+        sent_at=at if state == NoticeState.SENT else None,
+        last_error=_draw_text(draw) if state in (NoticeState.PENDING, NoticeState.DEAD) else "",
+        version=_version(draw),
+    )
+
+
 # --------------------------------------------------------------------------- by class
 
 
@@ -1228,9 +1579,28 @@ _BY_MODEL: Final[dict[type, Callable[[], st.SearchStrategy[Any]]]] = {
     Consent: consents,
     AidDecision: aid_decisions,
     SchemeDecision: scheme_decisions,
+    Criterion: criteria,
+    ManualDecision: manual_decisions,
+    Evidence: evidence_documents,
+    StepRecord: step_records,
+    LevelChange: level_changes,
+    DifficultyIdentification: difficulty_identifications,
     Finding: findings,
     Subject: subjects,
     Message: messages,
+    ArchiveSignOff: archive_sign_offs,
+    CareNotice: care_notices,
+    Activity: activities,
+    WorkSummary: work_summaries,
+    Notice: notices,
+    LeadingGroup: leading_groups,
+    GroupMember: group_members,
+    WorkPlan: work_plans,
+    Measure: measures,
+    Duty: duties,
+    Boarding: boardings,
+    GuardianTraining: guardian_trainings,
+    Partner: partners,
 }
 _STRATEGIES: dict[type, st.SearchStrategy[Any]] = {}
 
