@@ -44,6 +44,9 @@ _KINDS: Final[dict[str, str]] = {
     "incident": N_("incident"),
     "pairing": N_("pairing"),
     "teacher": N_("teacher"),
+    "leading_group": N_("leading group"),
+    "measure": N_("measure"),
+    "work_plan": N_("work plan"),
 }
 
 _SEVERITY_ORDER: Final = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
