@@ -206,6 +206,7 @@ def demo(
                         aid_policy=aid_policy,
                     )
                 )
+                changes.update(terms[-1].stored)  # the term's records, in the same tally
                 progress.advance(task)
         picked = _pick_examples(results, list(Category))
         # the examples are shown only once their reads are in the audit trail
