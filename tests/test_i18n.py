@@ -259,3 +259,10 @@ def test_unknown_language_raises(lang: str) -> None:
         Message("NAME_EMPTY", "a name is required").render(lang)
     with pytest.raises(ValueError, match="unknown language"):
         label(Relationship.FATHER, lang)
+
+
+def test_a_message_has_one_value_per_parameter() -> None:
+    twice = Message("X", "{a}", (("a", 1), ("a", 2)))
+    assert twice.params == (("a", 2),)
+    assert twice == Message("X", "{a}", {"a": 2})
+    assert twice.render("en") == "2"

@@ -12,6 +12,9 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from liushou_core import validate as v
+from liushou_core.convert import structure
+from liushou_core.errors import InvalidRecord
+from liushou_core.models import Activity, ActivityKind, ContactEvent, ContactKind
 from liushou_core.testing import strategies as lst
 from liushou_core.validate import FieldProblem
 
@@ -397,3 +400,24 @@ def test_generated_student_numbers_are_valid(number: str) -> None:
     assert v.student_number(number) == number
     if number.startswith("G"):
         assert ric.is_valid(number[1:])
+
+
+def test_counts_are_bounded_whole_numbers() -> None:
+    event = ContactEvent("e1", "S1", ContactKind.TALK, dt.date(2026, 11, 2), minutes=30)
+    assert event.minutes == 30
+    for bad in (-1, 24 * 60 + 1, 10**30, 1.5, True):
+        with pytest.raises(ValueError, match="minutes are a whole number"):
+            ContactEvent("e1", "S1", ContactKind.TALK, dt.date(2026, 11, 2), minutes=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRecord) as caught:
+        structure(
+            {
+                "id": "a1",
+                "school_id": "S1",
+                "kind": "reading",
+                "date": "2026-11-02",
+                "participants": 2**70,
+            },
+            Activity,
+        )
+    assert [path for path, _ in caught.value.problems] == ["$.participants"]
+    assert Activity("a1", "S1", ActivityKind.READING, dt.date(2026, 11, 2), participants=0)

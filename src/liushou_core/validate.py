@@ -17,7 +17,7 @@ import datetime as _dt
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from unicodedata import is_normalized as _is_normalized
 
 from stdnum import exceptions as _stdnum_exc
@@ -27,16 +27,20 @@ from liushou_core.i18n import N_, Message
 from liushou_core.masking import mask_id, mask_phone
 
 __all__ = [
+    "MAX_MINUTES",
+    "MAX_PARTICIPANTS",
     "FieldProblem",
     "Phone",
     "ResidentId",
     "StudentNumber",
     "digits",
     "name",
+    "optional_minutes",
     "optional_name",
     "optional_phone",
     "optional_resident_id",
     "optional_student_number",
+    "participants",
     "phone",
     "resident_id",
     "resident_id_birth_date",
@@ -275,6 +279,38 @@ def name(value: Any) -> str:
     if not s.isprintable() and any(unicodedata.category(ch)[0] == "C" for ch in s):
         raise FieldProblem(Message("NAME_CONTROL", N_("a name must not hold control characters")))
     return s
+
+
+#: The most minutes a contact can last (a day).
+MAX_MINUTES: Final = 24 * 60
+#: The most children one activity can count (far above any school).
+MAX_PARTICIPANTS: Final = 100_000
+
+
+def optional_minutes(value: Any) -> int | None:
+    """How long a contact lasted: ``None``, or a whole number of minutes up to a day."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_MINUTES:
+        raise FieldProblem(
+            Message(
+                "MINUTES", N_("minutes are a whole number from 0 to {most}"), {"most": MAX_MINUTES}
+            )
+        )
+    return value
+
+
+def participants(value: Any) -> int:
+    """How many children took part: a whole number from 0."""
+    if type(value) is not int or not 0 <= value <= MAX_PARTICIPANTS:
+        raise FieldProblem(
+            Message(
+                "PARTICIPANTS",
+                N_("the number taking part is a whole number from 0 to {most}"),
+                {"most": MAX_PARTICIPANTS},
+            )
+        )
+    return value
 
 
 def optional_name(value: Any) -> str | None:

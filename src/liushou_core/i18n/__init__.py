@@ -75,7 +75,8 @@ def _freeze(
     params: Mapping[str, ParamValue] | tuple[tuple[str, ParamValue], ...],
 ) -> tuple[tuple[str, ParamValue], ...]:
     items = params.items() if isinstance(params, Mapping) else params
-    return tuple(sorted((str(k), v) for k, v in items))
+    # one value per name (the last, as a dict keeps it), however the pairs came in
+    return tuple(sorted({str(k): v for k, v in items}.items()))
 
 
 @attrs.frozen

@@ -48,7 +48,7 @@ class ContactEvent:
     staff_ids: tuple[str, ...] = ()
     with_guardian: bool = False
     with_parent: bool = False
-    minutes: int | None = None
+    minutes: int | None = attrs.field(default=None, converter=v.optional_minutes)
     summary: str = attrs.field(default="", converter=v.text)
     planned: bool = False
     version: int = 0

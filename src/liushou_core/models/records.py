@@ -79,7 +79,7 @@ class Activity:
     date: dt.date
     title: str = attrs.field(default="", converter=v.text)
     staff_ids: tuple[str, ...] = ()
-    participants: int = 0
+    participants: int = attrs.field(default=0, converter=v.participants)
     version: int = 0
     child_ids: tuple[str, ...] = ()
 
