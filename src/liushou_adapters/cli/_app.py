@@ -27,12 +27,24 @@ import click
 from liushou_adapters.storage import open_store, redact_url
 from liushou_core.errors import LiushouError
 from liushou_core.i18n import N_, catalogue
-from liushou_core.models import Term
-from liushou_core.ports import Store
+from liushou_core.models import School, Term
+from liushou_core.ports import Store, UnitOfWork
 from liushou_core.privacy import Role
 from liushou_core.school_calendar import parse_term
 
-__all__ = ["DATE", "TERM", "BadInput", "Settings", "cli", "main", "term_option", "tr"]
+__all__ = [
+    "DATE",
+    "TERM",
+    "BadInput",
+    "Settings",
+    "chosen_schools",
+    "cli",
+    "closed_option",
+    "ics_dir_option",
+    "main",
+    "term_option",
+    "tr",
+]
 
 DEFAULT_STORE: Final = "sqlite:///liushou.db"
 #: The actor recorded in the audit trail for the demo's writes and reads.
@@ -262,6 +274,50 @@ class TermType(_TermParam):
 
 
 TERM: Final = TermType()
+
+
+_NO_SCHOOLS: Final = N_("No school in the store: run 'liushou demo' or 'liushou import' first")
+
+
+def chosen_schools(
+    uow: UnitOfWork, wanted: Sequence[str] | str | None, lang: str = "zh"
+) -> list[School]:
+    """The stored schools a ``--school`` option names (all of them when it names none),
+    in the order named; bad input when the store holds none or a named one is missing."""
+    schools = uow.schools()
+    if not schools:
+        raise BadInput(tr(_NO_SCHOOLS, lang))
+    if not wanted:
+        return list(schools)
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
+    by_id = {s.id: s for s in schools}
+    unknown = [w for w in names if w not in by_id]
+    if unknown:
+        raise BadInput(f"--school: school {', '.join(unknown)} is not stored in this store")
+    return [by_id[w] for w in dict.fromkeys(names)]
+
+
+def closed_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--closed YYYY-MM-DD`` option: the school's own closed days (repeatable)."""
+    return click.option(
+        "--closed",
+        multiple=True,
+        type=DATE,
+        metavar="YYYY-MM-DD",
+        help="A day the school is closed (repeatable).",
+    )
+
+
+def ics_dir_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--ics DIR`` option: one iCalendar file per mentor into DIR."""
+    return click.option(
+        "--ics",
+        "ics_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="Write one iCalendar file per mentor into DIR.",
+    )
 
 
 def term_option(

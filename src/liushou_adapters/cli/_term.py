@@ -73,6 +73,7 @@ from liushou_core.models import (
     Pairing,
     Partner,
     SafetyPledge,
+    School,
     Term,
     WorkPlan,
 )
@@ -187,7 +188,7 @@ def run_term(
         stored = sync_records(uow, sid, groups)
         uow.commit()
     with store.unit_of_work(actor=actor, purpose=purpose, readonly=True) as uow:
-        records = SchoolRecords.load(uow, uow.get(type(item.school), sid, sid), term)
+        records = SchoolRecords.load(uow, uow.get(School, sid, sid), term)
     review, previous = review_with_previous(records, on=on, policy=cadence_policy)
     queued = _enqueue_notices(store, review, lang=lang, on=on, actor=actor)
     files = _write_files(review, previous, decisions, out=out, lang=lang, on=on)

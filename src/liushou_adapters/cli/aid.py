@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liushou_adapters.cli._app import _CONTEXT, BadInput, Settings, cli, tr
+from liushou_adapters.cli._app import _CONTEXT, BadInput, Settings, chosen_schools, cli, tr
 from liushou_core import aid
 from liushou_core.errors import LiushouError
 from liushou_core.hookspecs import Event
@@ -48,7 +48,6 @@ _UI: Final[dict[str, str]] = {
     "not_eligible": N_("not eligible"),
     "saved": N_("Stored {added} new and {updated} updated aid decisions in {url}"),
     "changed": N_("Changed outcomes since the previous decisions: {n}"),
-    "no_schools": N_("No schools in the store: import or generate some first"),
     "note": N_(
         "Counts are pupils eligible per scheme; meals are never paid as cash. "
         "Totals are yearly; a term is half."
@@ -121,7 +120,7 @@ def aid_command(settings: Settings, school_ids: Sequence[str], details: bool, sa
     added = updated = 0
     try:
         with store.unit_of_work(actor=ACTOR, purpose=PURPOSE, readonly=not save) as uow:
-            schools = _schools(uow, school_ids)
+            schools = chosen_schools(uow, school_ids, lang)
             for school in schools:
                 children = tuple(uow.list(Child, school.id))
                 households = uow.list(Household, school.id)
@@ -168,19 +167,6 @@ def _redacted(url: str) -> str:
     from liushou_adapters.storage import redact_url
 
     return redact_url(url)
-
-
-def _schools(uow: UnitOfWork, wanted: Sequence[str]) -> list[School]:
-    schools = uow.schools()
-    if not schools:
-        raise BadInput("--store: " + "no schools in the store: import or generate some first")
-    if not wanted:
-        return schools
-    by_id = {s.id: s for s in schools}
-    unknown = [w for w in wanted if w not in by_id]
-    if unknown:
-        raise BadInput(f"--school: school {', '.join(unknown)} is not stored in this store")
-    return [by_id[w] for w in dict.fromkeys(wanted)]
 
 
 def _save(

@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liushou_adapters.cli._app import _CONTEXT, BadInput, Settings, cli, term_option, tr
+from liushou_adapters.cli._app import (
+    _CONTEXT,
+    BadInput,
+    Settings,
+    chosen_schools,
+    cli,
+    term_option,
+    tr,
+)
 from liushou_core.i18n import N_, catalogue
 from liushou_core.models import (
     Child,
@@ -160,7 +168,7 @@ def pair_command(
     counts = [0, 0, 0]
     try:
         with store.unit_of_work(actor=actor, purpose=PURPOSE, readonly=True) as uow:
-            schools = _schools(uow, school_ids)
+            schools = chosen_schools(uow, school_ids, lang)
         for school in schools:
             with store.unit_of_work(actor=actor, purpose=PURPOSE, readonly=not save) as uow:
                 r = _pair_school(uow, school, rules, previous, on)
@@ -193,19 +201,6 @@ def pair_command(
         )
     else:
         console.print(_t("not_saved", lang))
-
-
-def _schools(uow: UnitOfWork, wanted: Sequence[str]) -> list[School]:
-    schools = uow.schools()
-    if not schools:
-        raise BadInput("--store: no schools in the store: import or generate some first")
-    if not wanted:
-        return schools
-    by_id = {s.id: s for s in schools}
-    unknown = [w for w in wanted if w not in by_id]
-    if unknown:
-        raise BadInput(f"--school: school {', '.join(unknown)} is not stored in this store")
-    return [by_id[w] for w in dict.fromkeys(wanted)]
 
 
 def _pair_school(

@@ -13,7 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liushou_adapters.cli._app import _CONTEXT, DATE, BadInput, Settings, cli, term_option, tr
+from liushou_adapters.cli._app import (
+    _CONTEXT,
+    DATE,
+    BadInput,
+    Settings,
+    cli,
+    closed_option,
+    ics_dir_option,
+    term_option,
+    tr,
+)
 from liushou_core.cadence import CarePair, Plan, care_pairs, plan, policy_from_plugins
 from liushou_core.i18n import N_, catalogue
 from liushou_core.models import Child, Household, Pairing, Teacher, Term
@@ -136,21 +146,8 @@ def _mentor_table(p: Plan, mentor: str, lang: str) -> Table:
     metavar="ID",
     help="List this mentor's contacts day by day (repeatable).",
 )
-@click.option(
-    "--closed",
-    multiple=True,
-    type=DATE,
-    metavar="YYYY-MM-DD",
-    help="A day the school is closed (repeatable).",
-)
-@click.option(
-    "--ics",
-    "ics_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar="DIR",
-    help="Write one iCalendar file per mentor into DIR.",
-)
+@closed_option()
+@ics_dir_option()
 @click.pass_obj
 def plan_command(
     settings: Settings,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -12,7 +11,15 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from liushou_adapters.cli._app import _CONTEXT, BadInput, Settings, cli, term_option, tr
+from liushou_adapters.cli._app import (
+    _CONTEXT,
+    BadInput,
+    Settings,
+    chosen_schools,
+    cli,
+    term_option,
+    tr,
+)
 from liushou_adapters.export.report import ReportInput, monthly_cadence, write_report
 from liushou_core.cadence import CadencePolicy, policy_from_plugins
 from liushou_core.checks import SchoolRecords
@@ -27,7 +34,6 @@ __all__ = ["report_command", "review_with_previous", "school_report"]
 
 _UI: Final[dict[str, str]] = {
     "wrote": N_("Wrote the term report of {school} to {path}"),
-    "no_schools": N_("No school in the store: run 'liushou demo' or 'liushou import' first"),
 }
 
 
@@ -113,7 +119,7 @@ def report_command(
         with store.unit_of_work(
             actor="liushou report", purpose="term report", readonly=True
         ) as uow:
-            schools = _schools(uow.schools(), school_id, lang)
+            schools = chosen_schools(uow, school_id, lang)
             for school in schools:
                 records = SchoolRecords.load(uow, school, term)
                 review, previous = review_with_previous(records, on=on, policy=policy)
@@ -132,14 +138,3 @@ def report_command(
     for school, data in reports:
         path = write_report(data, out / f"report-{school.id}-{term.id}.html", lang=lang, on=on)
         console.print(escape(tr(_UI["wrote"], lang, school=school.name, path=path)))
-
-
-def _schools(stored: Sequence[School], school_id: str | None, lang: str) -> list[School]:
-    if not stored:
-        raise BadInput(tr(_UI["no_schools"], lang))
-    if school_id is None:
-        return list(stored)
-    chosen = [s for s in stored if s.id == school_id]
-    if not chosen:
-        raise BadInput(f"--school: school {school_id} is not stored in this store")
-    return chosen

@@ -13,7 +13,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liushou_adapters.cli._app import _CONTEXT, DATE, BadInput, Settings, cli, term_option, tr
+from liushou_adapters.cli._app import (
+    _CONTEXT,
+    BadInput,
+    Settings,
+    cli,
+    closed_option,
+    ics_dir_option,
+    term_option,
+    tr,
+)
 from liushou_core.i18n import N_, catalogue
 from liushou_core.models import (
     Duty,
@@ -182,21 +191,8 @@ def _save(settings: Settings, r: Rota, existing: dict[str, Duty]) -> tuple[int, 
     metavar="ID:DATE[..DATE]",
     help="A mentor's day or days off duty (repeatable).",
 )
-@click.option(
-    "--closed",
-    multiple=True,
-    type=DATE,
-    metavar="YYYY-MM-DD",
-    help="A day the school is closed (repeatable).",
-)
-@click.option(
-    "--ics",
-    "ics_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar="DIR",
-    help="Write one iCalendar file per mentor into DIR.",
-)
+@closed_option()
+@ics_dir_option()
 @click.option(
     "--xlsx",
     "xlsx_path",
